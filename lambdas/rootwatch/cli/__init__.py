@@ -1,0 +1,73 @@
+"""The `rootwatch` command line (DESIGN.md, "Command line", a contract).
+
+Each module in ``rootwatch.cli.commands`` adds its verbs through ``register(subparsers)`` and sets
+``func`` on its parser; ``func(args)`` returns the exit code. Exit codes: 0 nothing found, 3 root
+credentials or audit errors found, 2 bad usage or config (one clear line, no traceback), 1 anything
+else. Set ROOTWATCH_DEBUG=1 to see the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+import traceback
+from collections.abc import Sequence
+
+from rootwatch import __version__
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_FINDINGS = 3
+
+
+class UsageError(Exception):
+    """Bad usage or configuration: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every command module's verbs registered."""
+    parser = _Parser(prog="rootwatch", description="Audit the root users of every member account of an AWS Organization.")
+    parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from rootwatch.cli import commands
+
+    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; never lets a traceback reach the user."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(func(args) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_UNEXPECTED
+    except Exception as exc:
+        if os.environ.get("ROOTWATCH_DEBUG"):
+            traceback.print_exc()
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_UNEXPECTED

@@ -1,0 +1,17 @@
+"""Installs every extension the sandbox makes to moto. Process-wide and idempotent."""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto once per process: root access (STS/IAM/Organizations/faults) and the runtime (Lambda/SFN)."""
+    global _installed
+    if _installed:
+        return
+    from rootwatch.sandbox import rootaccess, runtime
+
+    rootaccess.install()
+    runtime.install()
+    _installed = True
