@@ -1,0 +1,304 @@
+"""The one alert a run sends, when a human is needed (DESIGN.md, "The alert", a contract). Pure: no boto3.
+
+``compose_alert`` turns a run's records into an :class:`Alert`: a subject, a plain-text body a person
+can act on, and the ``rootwatch.alert/v1`` JSON. It returns None when nothing needs a human: no
+credentials reappeared, no first audit found credentials, and no audit failed. Credentials that
+merely disappeared ("resolved") are reported inside an alert but never cause one.
+
+Exemptions plug in as plain data: ``exempt_kinds`` maps an account id to the credential kinds that
+are accepted on it (until their expiry, which the caller has already applied). Exempt kinds never
+make an account alert-worthy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rootwatch.domain.records import AuditRecord, AuditStatus
+
+SCHEMA = "rootwatch.alert/v1"
+EVENT_TYPE = "ROOT_CREDENTIALS_ALERT"
+SUBJECT_PREFIX = "[rootwatch] "
+SUBJECT_MAX = 100  # SNS rejects longer email subjects
+CONSOLE_URL = "https://console.aws.amazon.com/iam/home#/root-access-management"
+REMEDIATE_COMMAND = "rootwatch remediate delete-root-credentials --accounts"
+
+#: Protocol keys of the SNS ``MessageStructure=json`` envelope that get the JSON document.
+JSON_PROTOCOLS = ("sqs", "lambda", "https", "email-json")
+
+_KIND_LABEL = {
+    "password": "password",
+    "access_keys": "access keys",
+    "signing_certificates": "signing certificates",
+    "mfa": "MFA",
+}
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A run that could not audit anyone (e.g. the org feature is off): one alert, not one per account."""
+
+    error_code: str
+    error_message: str
+    account_id: str = ""  # where the check ran (the management or delegated admin account), if known
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What the notifier publishes: subject, plain text, and the contract JSON."""
+
+    run_id: str
+    subject: str
+    text: str
+    document: dict[str, Any]
+
+    def sns_message(self) -> str:
+        """The ``MessageStructure=json`` envelope: text for people, the JSON document for machines."""
+        body = json.dumps(self.document, separators=(",", ":"), sort_keys=False)
+        envelope = {"default": self.text, "email": self.text}
+        envelope.update(dict.fromkeys(JSON_PROTOCOLS, body))
+        return json.dumps(envelope)
+
+
+def compose_alert(
+    records: Iterable[AuditRecord],
+    *,
+    run_id: str,
+    organization_id: str | None,
+    scanned_at: str,
+    run_failure: RunFailure | None = None,
+    exempt_kinds: Mapping[str, Collection[str]] | None = None,
+) -> Alert | None:
+    """The run's alert, or None when no human is needed (see the module docstring)."""
+    records = list(records)
+    exempt_kinds = exempt_kinds or {}
+    reappeared, new_with_credentials, resolved, audit_errors = [], [], [], []
+    for record in records:
+        exempt = set(exempt_kinds.get(record.account_id, ()))
+        if record.status == AuditStatus.OK:
+            if record.first_audit:
+                kinds = [k for k in record.present_kinds() if k not in exempt]
+                if kinds:
+                    new_with_credentials.append(_account_entry(record, kinds))
+            else:
+                kinds = [k for k in record.appeared if k not in exempt]
+                if kinds:
+                    reappeared.append(_account_entry(record, kinds))
+            if record.disappeared:
+                resolved.append(_account_entry(record, list(record.disappeared)))
+        elif record.status == AuditStatus.ERROR:
+            audit_errors.append(
+                {
+                    "account_id": record.account_id,
+                    "account_name": record.account_name,
+                    "error_code": record.error_code or "UNKNOWN",
+                    "error_message": record.error_message or "",
+                }
+            )
+    if run_failure is not None:
+        audit_errors.insert(
+            0,
+            {
+                "account_id": run_failure.account_id,
+                "account_name": f"organization {organization_id}" if organization_id else "organization",
+                "error_code": run_failure.error_code,
+                "error_message": run_failure.error_message,
+            },
+        )
+    if not (reappeared or new_with_credentials or audit_errors):
+        return None
+    totals = _totals(records)
+    document = {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "organization_id": organization_id,
+        "scanned_at": scanned_at,
+        "reappeared": reappeared,
+        "new_with_credentials": new_with_credentials,
+        "audit_errors": audit_errors,
+        "resolved": resolved,
+        "totals": totals,
+    }
+    return Alert(
+        run_id=run_id,
+        subject=_subject(document, run_failure),
+        text=_text(document, run_failure),
+        document=document,
+    )
+
+
+def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
+    return {"account_id": record.account_id, "account_name": record.account_name, "credentials": kinds}
+
+
+def _totals(records: list[AuditRecord]) -> dict[str, int]:
+    ok = [r for r in records if r.status == AuditStatus.OK]
+    return {
+        "accounts": len(records),
+        "audited": len(ok),
+        "with_root_credentials": sum(1 for r in ok if r.root_credentials_present),
+        "errors": sum(1 for r in records if r.status == AuditStatus.ERROR),
+        "skipped": sum(1 for r in records if r.status == AuditStatus.SKIPPED),
+    }
+
+
+# --- subject ---------------------------------------------------------------------------------------
+
+
+def _name(entry: Mapping[str, Any]) -> str:
+    name = entry.get("account_name")
+    return f"{name} ({entry['account_id']})" if name else str(entry["account_id"])
+
+
+def _kinds_text(kinds: Iterable[str]) -> str:
+    return ", ".join(_KIND_LABEL.get(k, k) for k in kinds)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _subject(doc: Mapping[str, Any], run_failure: RunFailure | None) -> str:
+    where = doc["organization_id"] or "your organization"
+    if run_failure is not None:
+        return _fit(f"{SUBJECT_PREFIX}Audit run failed in {where}: {run_failure.error_code}")
+    parts = []
+    reappeared, new, errors = doc["reappeared"], doc["new_with_credentials"], doc["audit_errors"]
+    if len(reappeared) == 1:
+        only = reappeared[0]
+        parts.append(f"root {_kinds_text(only['credentials'])} reappeared on {_name(only)}")
+    elif reappeared:
+        parts.append(f"root credentials reappeared on {len(reappeared)} accounts")
+    if len(new) == 1:
+        parts.append(f"new account {_name(new[0])} has root credentials")
+    elif new:
+        parts.append(f"{len(new)} new accounts have root credentials")
+    if errors:
+        parts.append(f"{_plural(len(errors), 'audit')} failed")
+    body = "; ".join(parts)
+    return _fit(f"{SUBJECT_PREFIX}{where}: {body[0].upper()}{body[1:]}")
+
+
+def _fit(subject: str) -> str:
+    """SNS subjects: at most 100 characters, one line, ASCII-printable is safest."""
+    subject = " ".join(subject.split())
+    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 3].rstrip() + "..."
+
+
+# --- body ------------------------------------------------------------------------------------------
+
+
+def error_advice(error_code: str, error_message: str) -> tuple[str, str]:
+    """(cause, fix) for an audit error, in words an operator can act on."""
+    message = (error_message or "").lower()
+    if error_code == "ACCESS_DENIED" and "service control polic" in message:
+        return (
+            "an SCP denies root actions on this account, so AssumeRoot or the audit call was refused",
+            "exempt the audit actions (sts:AssumeRoot and the IAMAuditRootUserCredentials reads) from that SCP, "
+            "or scope its deny with the aws:AssumedRoot condition key; with Control Tower set ExemptAssumeRoot "
+            "on AWS-GR_RESTRICT_ROOT_USER",
+        )
+    if error_code == "ACCESS_DENIED":
+        return (
+            "AWS refused the audit: the scanner role may lack sts:AssumeRoot for IAMAuditRootUserCredentials, "
+            "or an SCP denies root actions",
+            "run `rootwatch doctor --account <id>`; if an SCP denies root actions, exempt the audit actions "
+            "or use the aws:AssumedRoot condition key",
+        )
+    if error_code == "FEATURE_DISABLED":
+        return (
+            "centralized root access (RootCredentialsManagement) is not enabled for the organization",
+            "run `rootwatch enable` from the management account, or enable it in the IAM console under "
+            "Root access management",
+        )
+    if error_code == "THROTTLED":
+        return (
+            "AWS kept throttling the audit after every retry",
+            "nothing to do if it clears next night; otherwise lower MaxConcurrency in the stack config",
+        )
+    if error_code == "EXPIRED":
+        return (
+            "the short-lived root session or the caller's credentials expired during the audit",
+            "it is retried next night; if it repeats, check the scanner role's session duration",
+        )
+    if error_code == "NOT_AUDITED":
+        return (
+            "the account was in the run's manifest but no audit result was stored (the audit Lambda failed "
+            "or timed out)",
+            "look at the AuditAccount function's logs for this run, then start a new run with `rootwatch run`",
+        )
+    return (
+        "an unexpected error stopped the audit",
+        "look at the AuditAccount function's logs for this run, or try `rootwatch doctor --account <id>`",
+    )
+
+
+def _text(doc: Mapping[str, Any], run_failure: RunFailure | None) -> str:
+    where = doc["organization_id"] or "your organization"
+    lines = [
+        f"rootwatch audited the root users of {where} (run {doc['run_id']}, {doc['scanned_at']}).",
+        "Something needs a person to look at it.",
+        "",
+    ]
+    if run_failure is not None:
+        cause, fix = error_advice(run_failure.error_code, run_failure.error_message)
+        lines += [
+            f"THE RUN FAILED: {run_failure.error_code}. No account was audited.",
+            f"  AWS said: {run_failure.error_message}",
+            f"  Cause: {cause}.",
+            f"  Fix: {fix}.",
+            "",
+        ]
+    if doc["reappeared"]:
+        lines.append(f"ROOT CREDENTIALS REAPPEARED ({_plural(len(doc['reappeared']), 'account')})")
+        lines.append("These accounts had none of these credentials at their last successful audit:")
+        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in doc["reappeared"]]
+        lines.append("")
+    if doc["new_with_credentials"]:
+        lines.append(
+            f"NEWLY AUDITED ACCOUNTS WITH ROOT CREDENTIALS ({_plural(len(doc['new_with_credentials']), 'account')})"
+        )
+        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in doc["new_with_credentials"]]
+        lines.append("")
+    account_errors = [
+        e
+        for e in doc["audit_errors"]
+        if run_failure is None or e["error_code"] != run_failure.error_code or e["account_id"] != run_failure.account_id
+    ]
+    if account_errors:
+        lines.append(f"AUDITS FAILED ({_plural(len(account_errors), 'account')})")
+        for entry in account_errors:
+            cause, fix = error_advice(entry["error_code"], entry["error_message"])
+            lines.append(f"  - {_name(entry)}: {entry['error_code']}")
+            if entry["error_message"]:
+                lines.append(f"      AWS said: {entry['error_message']}")
+            lines.append(f"      Cause: {cause}.")
+            lines.append(f"      Fix: {fix.replace('<id>', str(entry['account_id']))}.")
+        lines.append("")
+    with_credentials = [e["account_id"] for e in doc["reappeared"] + doc["new_with_credentials"]]
+    if with_credentials:
+        ids = ",".join(dict.fromkeys(with_credentials))
+        lines += [
+            "WHAT TO DO NEXT",
+            "  1. Ask the account owner whether the root credentials are expected. Root access keys and",
+            "     signing certificates should not exist; a root password is only needed for recovery.",
+            "  2. Remove them in the IAM console, Root access management:",
+            f"       {CONSOLE_URL}",
+            "     or with rootwatch (a dry run first; add --yes to delete):",
+            f"       {REMEDIATE_COMMAND} {ids}",
+            "  3. The next nightly run confirms the removal.",
+            "",
+        ]
+    if doc["resolved"]:
+        lines.append("Resolved since the last audit (no action needed):")
+        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])} removed" for e in doc["resolved"]]
+        lines.append("")
+    t = doc["totals"]
+    lines.append(
+        f"Totals: {_plural(t['accounts'], 'account')}, {t['audited']} audited, "
+        f"{t['with_root_credentials']} with root credentials, {_plural(t['errors'], 'error')}, {t['skipped']} skipped."
+    )
+    return "\n".join(lines) + "\n"
