@@ -74,6 +74,8 @@ class AuditRecord:
     appeared: list[str] = field(default_factory=list)
     disappeared: list[str] = field(default_factory=list)
     first_audit: bool = False
+    exempt: bool = False
+    exemption_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with every contract field, in contract order."""
@@ -116,6 +118,10 @@ RECORD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("appeared", "array<string>", "kinds absent at the last successful audit and present now"),
     FieldSpec("disappeared", "array<string>", "kinds present at the last successful audit and absent now"),
     FieldSpec("first_audit", "boolean", "no earlier successful audit of this account"),
+    # Added on purpose by the exemptions feature (rootwatch.domain.exemptions): appended at the end so
+    # older objects, which lack them, still read (the columns come back null).
+    FieldSpec("exempt", "boolean", "every credential present is covered by an exemption in effect that day"),
+    FieldSpec("exemption_reason", "string", "why: the reason and expiry of each exemption that applied"),
 )
 
 assert tuple(f.name for f in RECORD_FIELDS) == tuple(f.name for f in fields(AuditRecord)), "record fields drifted"
