@@ -1,0 +1,178 @@
+"""Render rows of records for people and for tools: table, json, jsonl, csv, tsv.
+
+Used by every verb that prints records (``rootwatch scan``, ``rootwatch query``, ...):
+
+    with open_output(args.output) as stream:
+        render(rows, args.format, stream, columns=SCAN_COLUMNS)
+
+Machine formats carry every key of the rows (or ``columns`` when given), typed as JSON
+(``json``/``jsonl``) or as text (``csv``/``tsv``: booleans ``true``/``false``, null empty, lists joined
+with ``;``). ``table`` is for a terminal: rich, readable widths, ``-`` for null, ``yes``/``no``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TextIO
+
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "tsv")
+LIST_SEPARATOR = ";"
+#: A table never gets narrower than this when written to a file or pipe (rich would assume 80).
+MIN_FILE_TABLE_WIDTH = 80
+MAX_FILE_TABLE_WIDTH = 400
+
+Row = Mapping[str, Any]
+
+
+def add_format_args(parser: Any, *, default: str = "table") -> None:
+    """--format (one of FORMATS) and --output FILE (default stdout) on an argparse parser."""
+    parser.add_argument("--format", choices=FORMATS, default=default, help=f"output format (default: {default})")
+    parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+
+
+@contextmanager
+def open_output(path: str | None) -> Iterator[TextIO]:
+    """A text stream for ``path``: stdout for None or ``-``. CSV-safe newlines, UTF-8."""
+    if path in (None, "-"):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        yield stream
+
+
+def render(
+    rows: Sequence[Row],
+    fmt: str,
+    stream: TextIO,
+    *,
+    columns: Sequence[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Write ``rows`` to ``stream`` in ``fmt`` (one of FORMATS; ValueError otherwise).
+
+    ``columns`` picks and orders the keys (default: the keys of the rows, in first-seen order).
+    ``headers`` renames columns in the table only; ``title`` is shown above the table only.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    keys = list(columns) if columns is not None else column_names(rows)
+    if fmt == "json":
+        json.dump([_pick(row, keys) for row in rows], stream, indent=2, default=_json_default)
+        stream.write("\n")
+    elif fmt == "jsonl":
+        for row in rows:
+            stream.write(json.dumps(_pick(row, keys), default=_json_default, separators=(",", ":")) + "\n")
+    elif fmt in ("csv", "tsv"):
+        _render_delimited(rows, keys, stream, delimiter="," if fmt == "csv" else "\t")
+    else:
+        _render_table(rows, keys, stream, headers or {}, title)
+
+
+def column_names(rows: Sequence[Row]) -> list[str]:
+    """The keys of ``rows`` in first-seen order."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def text_value(value: Any) -> str:
+    """A cell for csv/tsv: ``true``/``false``, empty for null, lists joined with ``;``, ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | set | frozenset):
+        return LIST_SEPARATOR.join(text_value(v) for v in value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return str(value)
+
+
+def table_value(value: Any) -> str:
+    """A cell for the table: ``-`` for null/empty, ``yes``/``no``, lists joined with ``, ``."""
+    if value is None or value == [] or value == ():
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(table_value(v) for v in value)
+    return text_value(value)
+
+
+def _pick(row: Row, keys: Sequence[str]) -> dict[str, Any]:
+    return {key: row.get(key) for key in keys}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    return str(value)
+
+
+def _render_delimited(rows: Sequence[Row], keys: Sequence[str], stream: TextIO, *, delimiter: str) -> None:
+    if delimiter == "\t":
+        # TSV has no quoting: tabs and newlines inside a value become spaces so each row stays one line.
+        stream.write("\t".join(keys) + "\n")
+        for row in rows:
+            cells = (text_value(row.get(key)).replace("\t", " ").replace("\r", " ").replace("\n", " ") for key in keys)
+            stream.write("\t".join(cells) + "\n")
+        return
+    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([text_value(row.get(key)) for key in keys])
+
+
+def _render_table(
+    rows: Sequence[Row], keys: Sequence[str], stream: TextIO, headers: Mapping[str, str], title: str | None
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold", show_lines=False, pad_edge=False)
+    for key in keys:
+        table.add_column(headers.get(key, key), overflow="fold")
+    cells = [[table_value(row.get(key)) for key in keys] for row in rows]
+    for line in cells:
+        table.add_row(*line)
+    is_terminal = hasattr(stream, "isatty") and stream.isatty()
+    if is_terminal:
+        console = Console(file=stream)
+    else:
+        # A file or a pipe: wide enough that no column wraps (rich would assume 80 columns), no colours.
+        natural = sum(
+            max([len(headers.get(key, key))] + [len(line[i]) for line in cells]) + 3 for i, key in enumerate(keys)
+        )
+        width = min(max(natural + 1, MIN_FILE_TABLE_WIDTH), MAX_FILE_TABLE_WIDTH)
+        console = Console(file=stream, width=width, color_system=None, force_terminal=False, no_color=True)
+    if not rows:
+        console.print("(no rows)")
+        return
+    console.print(table, soft_wrap=False)
+
+
+def stderr_is_terminal() -> bool:
+    """True when stderr is an interactive terminal (progress bars are shown only then)."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def as_text(rows: Sequence[Row], fmt: str, **kwargs: Any) -> str:
+    """``render`` into a string (tests, the demo)."""
+    buffer = io.StringIO()
+    render(rows, fmt, buffer, **kwargs)
+    return buffer.getvalue()
