@@ -1,5 +1,679 @@
-"""Lambda without Docker (handlers run in-process) and Step Functions execution on moto."""
+"""Lambda without Docker, and Step Functions on moto's interpreter (docs/sandbox-runtime.md).
+
+What ``install()`` changes in moto 5.2.5, once per process:
+
+- **Lambda runs in-process.** With ``config={"lambda": {"use_docker": False}}`` moto serves Lambda from
+  ``LambdaSimpleBackend``, whose ``invoke`` only echoes the payload. A function whose Runtime is
+  ``python*`` and whose ``Handler`` names an importable callable (``rootwatch.handlers.audit_account.handler``)
+  now runs that callable in the invoking thread, as the Python runtime would: the event is the JSON payload,
+  the context a :class:`LambdaContext`, and an exception becomes a function error
+  (``X-Amz-Function-Error: Unhandled``, payload ``{"errorMessage", "errorType": <class name>, "stackTrace"}``),
+  so Step Functions Retry/Catch match on the class name. Other runtimes keep moto's echo.
+- **The function's environment** (its Variables plus the reserved Lambda ones, and credentials for its
+  execution role) is visible to the handler through ``os.environ``, for the handler's thread only: see
+  :class:`_InvocationEnviron`. Concurrent invocations each see their own function's environment.
+- **boto3 inside the handler reaches the sandbox itself**: in-process, moto's mock intercepts every call (any
+  ``AWS_ENDPOINT_URL*`` is hidden from the handler); on a server, ``AWS_ENDPOINT_URL`` is the server.
+- **Step Functions definitions are localized** before moto parses them (:func:`localize_definition`), so the
+  definition deployed to AWS is the one the sandbox runs.
+- **Retry waits can be scaled down** (:func:`set_retry_scale`, or ``ROOTWATCH_SANDBOX_RETRY_SCALE``).
+- **A Distributed Map enforces its failure tolerance** (moto ignores it and turns a failed item into null),
+  and an execution output that holds datetimes no longer crashes DescribeExecution.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import importlib
+import json
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+RETRY_SCALE_ENV = "ROOTWATCH_SANDBOX_RETRY_SCALE"
+"""Environment variable: a factor applied to every Step Functions retry wait (e.g. 0.001 in tests)."""
+
+_install_lock = threading.Lock()
+_installed = False
+_retry_scale: float | None = None
+_endpoint_url: str | None = None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Settings
+
+
+def set_retry_scale(scale: float | None) -> None:
+    """Multiply every Step Functions retry wait by ``scale`` (0 disables the waits); None falls back to the env.
+
+    AWS requires ``IntervalSeconds`` to be a whole number of seconds and moto waits for real, so a test that
+    exercises Retry would sleep for seconds; with a scale of 0.001 a 2 s interval becomes 2 ms. The setting is
+    process-wide and also read by a server in this process.
+    """
+    global _retry_scale
+    if scale is not None and scale < 0:
+        raise ValueError(f"retry scale: must be >= 0, got {scale}")
+    _retry_scale = scale
+
+
+def retry_scale() -> float:
+    """The factor applied to retry waits: :func:`set_retry_scale`, else ``$ROOTWATCH_SANDBOX_RETRY_SCALE``, else 1."""
+    if _retry_scale is not None:
+        return _retry_scale
+    raw = os.environ.get(RETRY_SCALE_ENV)
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        LOG.warning("%s=%r is not a number; retry waits are not scaled", RETRY_SCALE_ENV, raw)
+        return 1.0
+    return max(value, 0.0)
+
+
+def set_endpoint_url(url: str | None) -> None:
+    """Where handlers' boto3 calls go when no in-process mock is active (set by ``SandboxServer``)."""
+    global _endpoint_url
+    _endpoint_url = url
+
+
+def _handler_endpoint_url() -> str | None:
+    """The endpoint for handlers' boto3 calls, or None when moto's in-process mock intercepts them."""
+    from moto.core.models import botocore_stubber
+
+    if botocore_stubber.enabled:
+        return None
+    if _endpoint_url:
+        return _endpoint_url
+    from moto.settings import moto_server_port
+
+    return f"http://localhost:{moto_server_port()}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The function's environment, per thread
+
+
+_UNSET = object()
+_overlays = threading.local()
+
+
+def _current_overlay() -> dict[str, Any] | None:
+    stack = getattr(_overlays, "stack", None)
+    return stack[-1] if stack else None
+
+
+class _InvocationEnviron(os._Environ):  # type: ignore[name-defined,misc]
+    """``os.environ`` that shows the running invocation's environment to the invoking thread only.
+
+    Lambda gives each function its own process, so its Variables are simply the environment. Here many
+    functions share one process and run concurrently (a Distributed Map invokes from many threads), and
+    ``os.environ`` is process-global. Options were a global lock around each invocation (serializes every
+    Map item, deadlocks when a handler waits on another invocation over HTTP) or an overlay per thread. This is
+    the overlay: while a thread runs a handler, reads and writes of ``os.environ`` (and ``os.getenv``) in that
+    thread see the function's environment layered over the process's; other threads see the process's.
+    Limits: threads a handler starts see the process environment (read settings in the handler's thread and
+    pass them down), and child processes inherit the real process environment.
+    """
+
+    def __getitem__(self, key: str) -> str:
+        overlay = _current_overlay()
+        if overlay is not None and key in overlay:
+            value = overlay[key]
+            if value is _UNSET:
+                raise KeyError(key)
+            return value  # type: ignore[no-any-return]
+        return super().__getitem__(key)  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        overlay = _current_overlay()
+        if overlay is None:
+            super().__setitem__(key, value)
+            return
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"str expected, not {type(value).__name__}")
+        overlay[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        overlay = _current_overlay()
+        if overlay is None:
+            super().__delitem__(key)
+            return
+        self[key]  # KeyError when the key is absent, as os.environ does
+        overlay[key] = _UNSET
+
+    def __iter__(self) -> Iterator[str]:
+        overlay = _current_overlay()
+        if overlay is None:
+            yield from super().__iter__()
+            return
+        overlay = dict(overlay)
+        for key in super().__iter__():
+            if key not in overlay:
+                yield key
+        for key, value in overlay.items():
+            if value is not _UNSET:
+                yield key
+
+    def __len__(self) -> int:
+        if _current_overlay() is None:
+            return super().__len__()  # type: ignore[no-any-return]
+        return sum(1 for _ in self)
+
+    def copy(self) -> dict[str, str]:
+        return dict(self)
+
+
+@contextmanager
+def function_environment(variables: Mapping[str, str | None]) -> Iterator[None]:
+    """Show ``variables`` (None hides a variable) through ``os.environ`` in this thread only, for the block."""
+    overlay: dict[str, Any] = {key: (_UNSET if value is None else str(value)) for key, value in variables.items()}
+    stack = getattr(_overlays, "stack", None)
+    if stack is None:
+        stack = _overlays.stack = []
+    stack.append(overlay)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+_sessions: dict[tuple[str, str | None], Any] = {}
+_sessions_lock = threading.Lock()
+
+
+def _patched_default_session(original: Callable[[], Any]) -> Callable[[], Any]:
+    """``boto3.client(...)`` inside a handler uses a session with the function's credentials and region.
+
+    boto3's default session resolves credentials once per process; in Lambda that process belongs to one
+    function. Here it is shared, so inside an invocation the default session is one made (and cached) for the
+    function's role credentials instead.
+    """
+
+    def _get_default_session() -> Any:
+        overlay = _current_overlay()
+        key_id = overlay.get("AWS_ACCESS_KEY_ID") if overlay is not None else None
+        if not isinstance(key_id, str):
+            return original()
+        region = overlay.get("AWS_REGION") if overlay is not None else None
+        key = (key_id, region if isinstance(region, str) else None)
+        with _sessions_lock:
+            session = _sessions.get(key)
+            if session is None:
+                import boto3
+
+                session = _sessions[key] = boto3.session.Session()  # resolves from this thread's overlay
+        return session
+
+    _get_default_session.__wrapped__ = original  # type: ignore[attr-defined]
+    return _get_default_session
+
+
+def _install_environ_overlay() -> None:
+    if not isinstance(os.environ, _InvocationEnviron):
+        os.environ.__class__ = _InvocationEnviron
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Invocation
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The context object the Python runtime passes to a handler (the attributes Powertools reads)."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    timeout_seconds: float
+    started_at: float = field(default_factory=time.monotonic)
+    identity: Any = None
+    client_context: Any = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's Timeout (not enforced in the sandbox: threads can't be killed)."""
+        elapsed = time.monotonic() - self.started_at
+        return max(int((self.timeout_seconds - elapsed) * 1000), 0)
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What one invocation answered: the JSON payload and, for a function error, ``"Unhandled"``."""
+
+    payload: bytes
+    function_error: str | None
+    request_id: str
+    log_tail: str
+
+
+class _HandlerFault(Exception):
+    """The runtime could not load the handler (AWS answers these as Runtime.* function errors)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+_ROLE_SESSION_SECONDS = 3600
+_role_sessions: dict[tuple[str, str], tuple[Any, float]] = {}
+_role_sessions_lock = threading.Lock()
+
+
+def _role_credentials(role_arn: str, session_name: str, region: str) -> tuple[str, str, str]:
+    """Credentials for the function's execution role, as Lambda gives them (moto's assume_role, cached).
+
+    The role need not exist (moto maps the ARN's account); calls with these credentials act in that account.
+    A cached session is dropped when the sandbox was reset (its key is gone) or when it nears expiry.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+    from moto.utilities.utils import get_partition
+
+    partition = get_partition(region)
+    with _role_sessions_lock:
+        cached = _role_sessions.get((role_arn, region))
+        if cached is not None:
+            session, renew_at = cached
+            if time.monotonic() < renew_at and session.access_key_id in (
+                iam_backends[session.account_id][partition].access_keys
+            ):
+                return session.access_key_id, session.secret_access_key, session.session_token
+        session = sts_backends[DEFAULT_ACCOUNT_ID][partition].assume_role(
+            region_name=region,
+            role_session_name=session_name[:64],
+            role_arn=role_arn,
+            policy="",
+            duration=_ROLE_SESSION_SECONDS,
+            external_id="",
+        )
+        _role_sessions[(role_arn, region)] = (session, time.monotonic() + _ROLE_SESSION_SECONDS - 300)
+    return session.access_key_id, session.secret_access_key, session.session_token
+
+
+def _lambda_environment(fn: Any, context: LambdaContext) -> dict[str, str | None]:
+    """The environment Lambda would give this invocation: reserved variables, role credentials, the Variables."""
+    variables: dict[str, str | None] = {
+        "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name,
+        "AWS_LAMBDA_LOG_STREAM_NAME": context.log_stream_name,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+        "AWS_REGION": fn.region,
+        "AWS_DEFAULT_REGION": fn.region,
+        "_HANDLER": fn.handler,
+        "TZ": ":UTC",
+        # No X-Ray daemon here; a function that wants tracing may set it back in its Variables.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        # Lambda has no profiles or config files.
+        "AWS_PROFILE": None,
+        "AWS_DEFAULT_PROFILE": None,
+    }
+    try:
+        key_id, secret, token = _role_credentials(fn.role, fn.function_name, fn.region)
+    except Exception:  # a malformed Role: fall back to the sandbox's default account
+        LOG.debug("could not assume role %r for %s", fn.role, fn.function_name, exc_info=True)
+        key_id, secret, token = "testing", "testing", "testing"
+    variables.update({"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token})
+    for name in list(os.environ):
+        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
+            variables[name] = None
+    endpoint = _handler_endpoint_url()
+    if endpoint is not None:
+        variables["AWS_ENDPOINT_URL"] = endpoint
+    variables.update({key: str(value) for key, value in (fn.environment_vars or {}).items()})
+    return variables
+
+
+def _load_handler(handler: str | None) -> Callable[[Any, LambdaContext], Any]:
+    """Import ``module.function`` as the Python runtime does, raising its Runtime.* faults."""
+    try:
+        module_name, function_name = (handler or "").rsplit(".", 1)
+        if not module_name or not function_name:
+            raise ValueError("empty module or function name")
+    except ValueError as exc:
+        raise _HandlerFault("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {exc}") from None
+    module_name = module_name.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        raise _HandlerFault("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}") from None
+    except ImportError as exc:
+        raise _HandlerFault("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}") from None
+    target = getattr(module, function_name, None)
+    if not callable(target):
+        raise _HandlerFault("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+    return target  # type: ignore[no-any-return]
+
+
+def _error_payload(error_type: str, message: str, request_id: str, stack: list[str]) -> bytes:
+    return json.dumps(
+        {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}
+    ).encode()
+
+
+def _stack_trace(exc: BaseException) -> list[str]:
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop the runtime's own frame, as AWS shows user code only
+    return traceback.format_list(frames)
+
+
+def invoke_function(fn: Any, event: Any, *, qualifier: str | None = None) -> InvocationResult:
+    """Run a moto ``LambdaFunction``'s handler in this thread, with its environment, and return what Lambda would."""
+    request_id = str(uuid.uuid4())
+    now = datetime.datetime.now(datetime.UTC)
+    context = LambdaContext(
+        function_name=fn.function_name,
+        function_version=str(fn.version),
+        invoked_function_arn=fn.function_arn if not qualifier else f"{fn.function_arn}:{qualifier}",
+        memory_limit_in_mb=int(fn.memory_size),
+        aws_request_id=request_id,
+        log_group_name=f"/aws/lambda/{fn.function_name}",
+        log_stream_name=f"{now:%Y/%m/%d}/[{fn.version}]{uuid.uuid4().hex}",
+        timeout_seconds=float(fn.timeout or 3),
+    )
+    started = time.perf_counter()
+    function_error: str | None = None
+    with function_environment(_lambda_environment(fn, context)):
+        try:
+            handler = _load_handler(fn.handler)
+            result = handler(event, context)
+            try:
+                payload = json.dumps(result).encode()
+            except (TypeError, ValueError) as exc:
+                raise _HandlerFault("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
+        except _HandlerFault as fault:
+            function_error = "Unhandled"
+            payload = _error_payload(fault.error_type, fault.message, request_id, [])
+        except SystemExit as exc:
+            function_error = "Unhandled"
+            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {exc.code}"
+            payload = _error_payload("Runtime.ExitError", message, request_id, [])
+        except Exception as exc:
+            function_error = "Unhandled"
+            payload = _error_payload(type(exc).__name__, str(exc), request_id, _stack_trace(exc))
+            LOG.debug("%s raised %s: %s", fn.function_name, type(exc).__name__, exc)
+    duration_ms = (time.perf_counter() - started) * 1000
+    lines = [f"START RequestId: {request_id} Version: {fn.version}"]
+    if function_error:
+        error = json.loads(payload)
+        lines.append(f"[ERROR] {error['errorType']}: {error['errorMessage']}")
+    lines.append(f"END RequestId: {request_id}")
+    lines.append(f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tMemory Size: {fn.memory_size} MB")
+    log_tail = "\n".join(lines) + "\n"
+    return InvocationResult(payload=payload, function_error=function_error, request_id=request_id, log_tail=log_tail)
+
+
+def _runs_in_process(fn: Any) -> bool:
+    return bool(fn.handler) and str(fn.run_time or "").startswith("python") and fn.package_type != "Image"
+
+
+def _parse_event(body: Any) -> Any:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    if not body:
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise LambdaClientError(
+            "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
+        ) from None
+
+
+def _patched_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes | str | None:
+        fn = self.get_function(function_name, qualifier)
+        if not _runs_in_process(fn) or self.lambda_simple_results_queue:
+            return original(self, function_name, qualifier, body, headers, response_headers)  # type: ignore[no-any-return]
+        event = _parse_event(body)
+        invocation_type = (headers or {}).get("X-Amz-Invocation-Type") or "RequestResponse"
+        response_headers["x-amz-executed-version"] = str(fn.version)
+        if invocation_type == "DryRun":
+            return b""
+        if invocation_type == "Event":
+            thread = threading.Thread(
+                target=invoke_function, args=(fn, event), kwargs={"qualifier": qualifier}, daemon=True
+            )
+            thread.start()
+            return b""
+        result = invoke_function(fn, event, qualifier=qualifier)
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        if (headers or {}).get("X-Amz-Log-Type") == "Tail":
+            response_headers["x-amz-log-result"] = base64.b64encode(result.log_tail.encode()[-4096:]).decode()
+        response_headers["Content-Length"] = str(len(result.payload))
+        return result.payload
+
+    invoke.__wrapped__ = original  # type: ignore[attr-defined]
+    return invoke
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Step Functions
+
+
+def localize_definition(definition: dict[str, Any] | str) -> dict[str, Any]:
+    """The definition as moto 5.2.5 can parse it, with the same meaning wherever moto can run it.
+
+    Applied to every state (nested Map/Parallel included); a definition that needs none of it is unchanged:
+
+    - ``ItemProcessor.ProcessorConfig.ExecutionType: EXPRESS`` -> ``STANDARD`` (moto's grammar knows only
+      STANDARD; child executions behave the same in the interpreter).
+    - An integer ``ToleratedFailurePercentage`` -> float (moto's grammar wants a decimal point).
+    - ``ResultWriter.WriterConfig`` (ResultWriter v2) is dropped; a ResultWriter left without a Resource is
+      dropped too. moto writes only a manifest anyway, and keeps the Map's results in its output.
+
+    Idempotent; never mutates its argument. Not handled (moto rejects them): ItemBatcher, JSONL/MANIFEST
+    ItemReader input types, JSONata.
+    """
+    document = json.loads(definition) if isinstance(definition, str) else copy.deepcopy(definition)
+    if not isinstance(document, dict):
+        raise ValueError("definition: a state machine definition is a JSON object")
+    _localize_states(document.get("States"))
+    return document
+
+
+def _localize_states(states: Any) -> None:
+    if not isinstance(states, dict):
+        return
+    for state in states.values():
+        if not isinstance(state, dict):
+            continue
+        if state.get("Type") == "Map":
+            _localize_map(state)
+        for branch in state.get("Branches") or []:
+            if isinstance(branch, dict):
+                _localize_states(branch.get("States"))
+
+
+def _localize_map(state: dict[str, Any]) -> None:
+    for key in ("ItemProcessor", "Iterator"):
+        processor = state.get(key)
+        if not isinstance(processor, dict):
+            continue
+        config = processor.get("ProcessorConfig")
+        if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+            config["ExecutionType"] = "STANDARD"
+        _localize_states(processor.get("States"))
+    percentage = state.get("ToleratedFailurePercentage")
+    if isinstance(percentage, int) and not isinstance(percentage, bool):
+        state["ToleratedFailurePercentage"] = float(percentage)
+    writer = state.get("ResultWriter")
+    if isinstance(writer, dict) and "WriterConfig" in writer:
+        writer.pop("WriterConfig")
+        if "Resource" not in writer:
+            state.pop("ResultWriter")
+
+
+def _patched_parse(original: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(definition: str) -> Any:
+        try:
+            localized = json.dumps(localize_definition(definition))
+        except (ValueError, TypeError):
+            localized = definition  # not JSON: let moto report it as AWS would
+        return original(localized)
+
+    parse.__wrapped__ = original  # type: ignore[attr-defined]
+    return parse
+
+
+class _ScaledTime:
+    """Stands in for the ``time`` module in moto's retrier: ``sleep`` honours :func:`retry_scale`."""
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * retry_scale())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def _patched_map_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A Distributed Map fails with States.ExceedToleratedFailureThreshold, as in AWS, when too many items fail."""
+
+    def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original(self, env, eval_input)
+        record = eval_input.map_run_record
+        counter = record.item_counter
+        failed = counter.failed.get() + counter.timed_out.get()
+        total = counter.total.get()
+        if failed == 0:
+            return
+        allowed_count = record.tolerated_failure_count or 0
+        allowed_percentage = record.tolerated_failure_percentage or 0.0
+        if failed <= allowed_count or (total and failed * 100.0 / total <= allowed_percentage):
+            return
+        from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEvent,
+            FailureEventException,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+            StatesErrorNameType,
+        )
+        from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+        env.stack.pop()  # the outputs the original pushed: the Map fails instead
+        error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=error),
+                event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(
+                    executionFailedEventDetails=ExecutionFailedEventDetails(
+                        error=error.to_name(), cause=TOLERANCE_EXCEEDED_CAUSE
+                    )
+                ),
+            )
+        )
+
+    _map_run.__wrapped__ = original  # type: ignore[attr-defined]
+    return _map_run
+
+
+def _patched_reflect_status(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Store an execution's output as plain JSON so DescribeExecution can serialize it (datetimes -> ISO-8601)."""
+
+    def _reflect_execution_status(self: Any) -> None:
+        original(self)
+        output = self.execution.output
+        if output is not None and not isinstance(output, str):
+            from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+            self.execution.output = json.loads(to_json_str(output))
+
+    _reflect_execution_status.__wrapped__ = original  # type: ignore[attr-defined]
+    return _reflect_execution_status
+
+
+class _DropToleranceWarning(logging.Filter):
+    """moto warns that tolerance declarations have no effect; here they do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "currently have no effect" not in record.getMessage()
+
+
+class _DropStateFailureLog(logging.Filter):
+    """moto logs every state failure (each retried throttle, each caught error) as an ERROR with the whole state's
+    repr. Those are ordinary events of the execution, visible in its history, as in AWS; other errors still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("%s at") or not str(record.args[0] if record.args else "").startswith(
+            "Exception=FailureEventException"
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Installation
 
 
 def install() -> None:
-    """Patch moto's Lambda backend to dispatch to in-process Python handlers. Idempotent."""
+    """Patch moto's Lambda and Step Functions for in-process handlers. Idempotent and thread-safe."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        import boto3
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+            distributed_iteration_component as distributed,
+        )
+        from moto.stepfunctions.parser.asl.parse import asl_parser
+        from moto.stepfunctions.parser.backend import execution
+
+        _install_environ_overlay()
+        LambdaSimpleBackend.invoke = _patched_invoke(LambdaSimpleBackend.invoke)  # type: ignore[method-assign]
+        parser = asl_parser.AmazonStateLanguageParser
+        parser.parse = staticmethod(_patched_parse(parser.parse))  # type: ignore[method-assign,assignment]
+        retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
+        component = distributed.DistributedIterationComponent
+        component._map_run = _patched_map_run(component._map_run)  # type: ignore[method-assign]
+        communication = execution.BaseExecutionWorkerCommunication
+        communication._reflect_execution_status = _patched_reflect_status(  # type: ignore[method-assign]
+            communication._reflect_execution_status
+        )
+        logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").addFilter(_DropToleranceWarning())
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropStateFailureLog())
+        boto3._get_default_session = _patched_default_session(boto3._get_default_session)
+        _installed = True
+
+
+__all__ = [
+    "RETRY_SCALE_ENV",
+    "InvocationResult",
+    "LambdaContext",
+    "function_environment",
+    "install",
+    "invoke_function",
+    "localize_definition",
+    "retry_scale",
+    "set_endpoint_url",
+    "set_retry_scale",
+]
