@@ -237,6 +237,7 @@ def error_advice(error_code: str, error_message: str) -> tuple[str, str]:
 
 
 def _text(doc: Mapping[str, Any], run_failure: RunFailure | None) -> str:
+    records_seen = doc["totals"]["accounts"] > 0
     where = doc["organization_id"] or "your organization"
     lines = [
         f"rootwatch audited the root users of {where} (run {doc['run_id']}, {doc['scanned_at']}).",
@@ -246,7 +247,7 @@ def _text(doc: Mapping[str, Any], run_failure: RunFailure | None) -> str:
     if run_failure is not None:
         cause, fix = error_advice(run_failure.error_code, run_failure.error_message)
         lines += [
-            f"THE RUN FAILED: {run_failure.error_code}. No account was audited.",
+            f"THE RUN FAILED: {run_failure.error_code}." + ("" if records_seen else " No account was audited."),
             f"  AWS said: {run_failure.error_message}",
             f"  Cause: {cause}.",
             f"  Fix: {fix}.",

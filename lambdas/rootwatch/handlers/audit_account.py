@@ -1,0 +1,31 @@
+"""AuditAccount: audit one member account's root user and store the result (one Map item)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rootwatch.aws.root_audit import audit_root_credentials
+from rootwatch.handlers import dependencies
+from rootwatch.handlers.events import AuditAccountEvent, parse_event
+from rootwatch.handlers.observability import logger, tracer
+from rootwatch.services import run
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Returns the compact record; raises ThrottledError while the state machine still has retries left."""
+    request = parse_event(event, AuditAccountEvent)
+    logger.append_keys(run_id=request.run_id, account_id=request.account.id)
+    factory = dependencies.client_factory()
+    record = run.audit_account(
+        request.run_id,
+        request.scanned_at,
+        run.Account(**request.account.model_dump()),
+        audit=lambda account_id: audit_root_credentials(factory, account_id),
+        store=dependencies.status_store(),
+        final_attempt=request.final_attempt,
+    )
+    result = run.compact(record)
+    logger.info("account audited", extra=result)
+    return result

@@ -1,0 +1,116 @@
+"""The events the state machine sends each Lambda, as models parsed at the boundary.
+
+A malformed event raises ``InvalidEventError`` whose message names the field (``account.id: ...``), so a
+bad input fails loudly and clearly instead of as a KeyError deep in a service.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rootwatch.services.run import normalise_timestamp
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
+ACCOUNT_ID_PATTERN = r"^\d{12}$"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class InvalidEventError(ValueError):
+    """The Lambda's event does not have the expected shape; the message names the field."""
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Timestamped(_Event):
+    @field_validator("scanned_at", check_fields=False)
+    @classmethod
+    def _iso(cls, value: str) -> str:
+        try:
+            return normalise_timestamp(value)
+        except ValueError as exc:
+            raise ValueError(f"not an ISO-8601 timestamp: {value!r}") from exc
+
+
+class PrepareRunEvent(_Timestamped):
+    """PrepareRun's input: the execution's name (the run id) and start time."""
+
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    scanned_at: str
+
+
+class AccountItem(_Event):
+    """One manifest entry."""
+
+    id: str = Field(pattern=ACCOUNT_ID_PATTERN)
+    name: str | None = None
+    email: str | None = None
+    state: str | None = None
+
+
+class AuditAccountEvent(_Timestamped):
+    """AuditAccount's input: one Map item plus where the retries stand."""
+
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    scanned_at: str
+    account: AccountItem
+    retry_count: int = Field(default=0, ge=0)
+    max_retries: int = Field(default=0, ge=0)
+
+    @property
+    def final_attempt(self) -> bool:
+        return self.retry_count >= self.max_retries
+
+
+class PreparedRunModel(_Event):
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    scanned_at: str
+    organization_id: str = ""
+    manifest_key: str
+    accounts: int = Field(ge=0)
+    skipped: int = Field(ge=0)
+
+
+class CaughtError(_Event):
+    """A Step Functions Catch output."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    Error: str = "States.Runtime"
+    Cause: str = ""
+
+
+class RunState(_Event):
+    """The execution's state when it reaches FinishRun: PrepareRun's output, or what a Catch caught."""
+
+    prepared: PreparedRunModel | None = None
+    failure: CaughtError | None = None  # PrepareRun failed: nobody was audited
+    map_failure: CaughtError | None = None  # the Map failed part-way
+
+
+class FinishRunEvent(_Timestamped):
+    """FinishRun's input: the run and the execution's state."""
+
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    scanned_at: str
+    state: RunState = RunState()
+
+    @property
+    def failure(self) -> CaughtError | None:
+        return self.state.failure or self.state.map_failure
+
+
+def parse_event(event: Any, model: type[Model]) -> Model:
+    """``event`` as ``model``; ``InvalidEventError`` naming the first bad field."""
+    if not isinstance(event, dict):
+        raise InvalidEventError(f"event: expected a JSON object, got {type(event).__name__}")
+    try:
+        return parse(event=event, model=model)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "event"
+        raise InvalidEventError(f"event field {where}: {first['msg']}") from None

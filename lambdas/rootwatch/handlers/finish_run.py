@@ -1,0 +1,47 @@
+"""FinishRun: reconcile, write the run's S3 object, send the one alert, store the summary, emit metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from rootwatch.handlers import dependencies
+from rootwatch.handlers.events import FinishRunEvent, parse_event
+from rootwatch.handlers.observability import logger, metrics, tracer
+from rootwatch.services import run
+
+_COUNT_METRICS = {
+    "AccountsAudited": "audited",
+    "AccountsWithRootCredentials": "with_root_credentials",
+    "CredentialsReappeared": "reappeared",
+    "AuditErrors": "errors",
+    "AccountsSkipped": "skipped",
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Returns the run summary plus ``error``/``cause`` for the state machine's final Choice."""
+    request = parse_event(event, FinishRunEvent)
+    logger.append_keys(run_id=request.run_id)
+    summary = run.finish_run(
+        request.run_id,
+        request.scanned_at,
+        store=dependencies.status_store(),
+        results=dependencies.results_writer(),
+        notifier=dependencies.notifier(),
+        prepared=request.state.prepared.model_dump() if request.state.prepared else None,
+        failure=request.failure.model_dump() if request.failure else None,
+        # Exemptions: the lead wires rootwatch.domain.exemptions in here (exempt_kinds=...).
+    )
+    for name, key in _COUNT_METRICS.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.totals.get(key, 0))
+    metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=summary.duration_seconds)
+    logger.info("run finished", extra={"status": summary.status, "totals": summary.totals})
+    result = summary.to_dict()
+    result["error"] = summary.error_code or ""
+    result["cause"] = summary.error_message or ""
+    return result

@@ -1,0 +1,63 @@
+"""The Lambdas' configuration: read from the environment once, into a typed model.
+
+The handlers are the only code that reads the environment (STYLE.md). A missing or bad variable is a
+``ConfigError`` naming it, raised at the first invocation (never at import, so tests can set the
+environment first).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+REQUIRED = ("TABLE_NAME", "BUCKET_NAME", "TOPIC_ARN", "AUDIT_REGION")
+
+
+class ConfigError(RuntimeError):
+    """The Lambda's environment is missing a variable or has a bad value (the message names it)."""
+
+
+class Settings(BaseModel):
+    """What every rootwatch Lambda needs to know about its stack."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3, max_length=255)
+    bucket_name: str = Field(min_length=3, max_length=63)
+    topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
+    audit_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    history_ttl_days: int = Field(default=400, ge=1, le=3650)
+    exemptions_json: str | None = None
+    endpoint_url: str | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from an environment mapping; ``ConfigError`` naming the first missing or bad variable."""
+        missing = [name for name in REQUIRED if not environ.get(name)]
+        if missing:
+            raise ConfigError(f"missing environment variable {missing[0]} (the stack sets {', '.join(REQUIRED)})")
+        raw = {
+            "table_name": environ["TABLE_NAME"],
+            "bucket_name": environ["BUCKET_NAME"],
+            "topic_arn": environ["TOPIC_ARN"],
+            "audit_region": environ["AUDIT_REGION"],
+            "exemptions_json": environ.get("ROOTWATCH_EXEMPTIONS") or None,
+            "endpoint_url": environ.get("AWS_ENDPOINT_URL") or None,
+        }
+        if environ.get("HISTORY_TTL_DAYS"):
+            raw["history_ttl_days"] = environ["HISTORY_TTL_DAYS"]
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            variable = "ROOTWATCH_EXEMPTIONS" if first["loc"][0] == "exemptions_json" else str(first["loc"][0]).upper()
+            raise ConfigError(f"environment variable {variable}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+@functools.cache
+def settings() -> Settings:
+    """This Lambda's settings, read once per container."""
+    return Settings.from_environ(os.environ)

@@ -1,0 +1,1 @@
+"""Use cases behind the Lambda handlers and the CLI (handlers -> services -> adapters -> AWS)."""

@@ -1,0 +1,352 @@
+"""One audit run, in three steps: prepare (who to audit), audit one account, finish (reconcile, publish).
+
+The Lambda handlers call these with their adapters; nothing here reads the environment or builds a
+client. Each step is safe to repeat for the same run: Step Functions retries and redrives re-run them.
+
+- ``prepare_run`` refuses to start when centralized root access is off (one clear failure for the run,
+  not one error per account), lists the organization, writes the Map's manifest and stores a SKIPPED
+  record for each account that is not audited (the management account, SUSPENDED, CLOSED, ...).
+- ``audit_account`` audits one member account and stores the result; the status store finds the
+  transition atomically. Throttling is raised (as ``ThrottledError``) so the state machine retries it
+  with backoff and jitter, except on the last attempt, where it becomes an ERROR record like any other
+  permanent failure.
+- ``finish_run`` reconciles the manifest against the stored records (an account with none becomes
+  ERROR/NOT_AUDITED), writes the run's S3 object, sends the run's one alert (at most once) and writes
+  the run summary.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from rootwatch.domain.alert import RunFailure, compose_alert
+from rootwatch.domain.credentials import RootCredentialState
+from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
+from rootwatch.domain.records import AuditRecord, AuditStatus
+
+ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
+NOT_AUDITED = "NOT_AUDITED"
+RUN_FAILED = "RUN_FAILED"
+
+#: Lambda errorType (the exception class name) -> the record error code it stands for.
+_CODE_FOR_ERROR_TYPE = {
+    "AccessDeniedError": ErrorKind.ACCESS_DENIED.value,
+    "FeatureDisabledError": ErrorKind.FEATURE_DISABLED.value,
+    "ThrottledError": ErrorKind.THROTTLED.value,
+    "ExpiredError": ErrorKind.EXPIRED.value,
+    "UnknownAwsError": ErrorKind.UNKNOWN.value,
+}
+
+
+class Auditor(Protocol):
+    """Reads one account's root credential state (``rootwatch.aws.root_audit.audit_root_credentials``)."""
+
+    def __call__(self, account_id: str) -> RootCredentialState: ...
+
+
+@dataclass(frozen=True)
+class Account:
+    """A manifest entry: the account the Map hands to one AuditAccount invocation."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
+    state: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "email": self.email, "state": self.state}
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """What PrepareRun hands to the rest of the state machine (small: it travels in the execution)."""
+
+    run_id: str
+    scanned_at: str
+    organization_id: str
+    manifest_key: str
+    accounts: int
+    skipped: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunSummary:
+    """The run's outcome: stored in the table, returned to the state machine, printed by ``rootwatch run``."""
+
+    run_id: str
+    status: str  # SUCCEEDED or FAILED
+    organization_id: str | None
+    scanned_at: str
+    finished_at: str
+    duration_seconds: float
+    totals: dict[str, int] = field(default_factory=dict)
+    results_key: str | None = None
+    alert_sent: bool = False
+    alert_subject: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 UTC with a Z, to the second: the form of ``scanned_at``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalise_timestamp(value: str) -> str:
+    """An execution start time (any ISO-8601 form) as ``YYYY-MM-DDTHH:MM:SSZ``; ValueError when unreadable."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso_utc(moment)
+
+
+# --- PrepareRun ------------------------------------------------------------------------------------
+
+
+def check_root_credentials_feature(iam_client: Any) -> str:
+    """The organization id, after checking RootCredentialsManagement is enabled.
+
+    Raises ``FeatureDisabledError`` when it is not, and the classified error when the call fails
+    (e.g. the caller is not the management account or the IAM delegated administrator).
+    """
+    from botocore.exceptions import ClientError
+
+    from rootwatch.aws.errors import classify
+
+    try:
+        answer = iam_client.list_organizations_features()
+    except ClientError as exc:
+        raise classify(exc, "ListOrganizationsFeatures") from exc
+    if ROOT_CREDENTIALS_FEATURE not in answer.get("EnabledFeatures", []):
+        raise FeatureDisabledError(
+            f"{ROOT_CREDENTIALS_FEATURE} is not enabled for organization {answer.get('OrganizationId', '?')}: "
+            "rootwatch cannot call AssumeRoot on any member account",
+            operation="ListOrganizationsFeatures",
+        )
+    return str(answer.get("OrganizationId") or "")
+
+
+def prepare_run(run_id: str, scanned_at: str, *, factory: Any, store: Any, results: Any) -> PreparedRun:
+    """Check the org feature, list the accounts, write the manifest, record the skipped accounts."""
+    from rootwatch.aws.organizations import list_member_accounts
+
+    organization_id = check_root_credentials_feature(factory.client("iam"))
+    members = list_member_accounts(factory)
+    manifest = [Account(a.id, a.name, a.email, a.state).to_dict() for a in members.to_audit]
+    key = results.write_manifest(run_id, manifest)
+    for skipped in members.skipped:
+        account = skipped.account
+        store.record_audit(
+            AuditRecord(
+                run_id=run_id,
+                scanned_at=scanned_at,
+                account_id=account.id,
+                account_name=account.name,
+                account_email=account.email,
+                account_state=account.state,
+                status=AuditStatus.SKIPPED,
+                error_code=skipped.reason,
+                error_message=skipped.message,
+            )
+        )
+    return PreparedRun(
+        run_id=run_id,
+        scanned_at=scanned_at,
+        organization_id=members.organization_id or organization_id,
+        manifest_key=key,
+        accounts=len(manifest),
+        skipped=len(members.skipped),
+    )
+
+
+# --- AuditAccount ----------------------------------------------------------------------------------
+
+
+def record_from_state(run_id: str, scanned_at: str, account: Account, state: RootCredentialState) -> AuditRecord:
+    """The OK record for an audited account."""
+    return AuditRecord(
+        run_id=run_id,
+        scanned_at=scanned_at,
+        account_id=account.id,
+        account_name=account.name,
+        account_email=account.email,
+        account_state=account.state,
+        status=AuditStatus.OK,
+        password_present=state.password_present,
+        access_keys_present=state.access_keys_present,
+        signing_certificates_present=state.signing_certificates_present,
+        mfa_enabled=state.mfa_enabled,
+        root_credentials_present=state.root_credentials_present,
+        active_access_keys=state.active_access_keys,
+        inactive_access_keys=state.inactive_access_keys,
+        mfa_devices=state.mfa_devices,
+        active_signing_certificates=state.active_signing_certificates,
+        password_last_used=state.password_last_used,
+        access_key_last_used=state.access_key_last_used,
+    )
+
+
+def error_record(run_id: str, scanned_at: str, account: Account, code: str, message: str) -> AuditRecord:
+    """The ERROR record for an account whose audit failed; it carries no flags (they stay unknown)."""
+    return AuditRecord(
+        run_id=run_id,
+        scanned_at=scanned_at,
+        account_id=account.id,
+        account_name=account.name,
+        account_email=account.email,
+        account_state=account.state,
+        status=AuditStatus.ERROR,
+        error_code=code,
+        error_message=message,
+    )
+
+
+def audit_account(
+    run_id: str,
+    scanned_at: str,
+    account: Account,
+    *,
+    audit: Auditor,
+    store: Any,
+    final_attempt: bool = True,
+) -> AuditRecord:
+    """Audit one account and store the result; returns the stored record (transition included).
+
+    Raises ``ThrottledError`` while retries remain (``final_attempt`` False) so the state machine backs
+    off; every other ``RootwatchError`` becomes an ERROR record with AWS's message.
+    """
+    try:
+        record = record_from_state(run_id, scanned_at, account, audit(account.id))
+    except ThrottledError as exc:
+        if not final_attempt:
+            raise
+        record = error_record(run_id, scanned_at, account, exc.kind.value, exc.message)
+    except RootwatchError as exc:
+        record = error_record(run_id, scanned_at, account, exc.kind.value, exc.message)
+    return store.record_audit(record)
+
+
+def compact(record: AuditRecord) -> dict[str, Any]:
+    """What AuditAccount returns to the Map: enough to read an execution's history, nothing more."""
+    return {
+        "account_id": record.account_id,
+        "status": str(record.status),
+        "error_code": record.error_code,
+        "root_credentials_present": record.root_credentials_present,
+        "appeared": record.appeared,
+    }
+
+
+# --- FinishRun -------------------------------------------------------------------------------------
+
+
+def failure_from_catch(failure: Mapping[str, Any]) -> RunFailure:
+    """A Step Functions Catch output (``{"Error", "Cause"}``) as a RunFailure with a readable message.
+
+    A Lambda's Cause is a JSON string with ``errorMessage``; other causes are kept as they are.
+    """
+    error = str(failure.get("Error") or "States.Runtime")
+    cause = str(failure.get("Cause") or "")
+    message = cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        message = str(parsed["errorMessage"])
+    return RunFailure(error_code=_CODE_FOR_ERROR_TYPE.get(error, RUN_FAILED), error_message=message or error)
+
+
+def finish_run(
+    run_id: str,
+    scanned_at: str,
+    *,
+    store: Any,
+    results: Any,
+    notifier: Any,
+    prepared: Mapping[str, Any] | None = None,
+    failure: Mapping[str, Any] | None = None,
+    organization_id: str | None = None,
+    exempt_kinds: Mapping[str, Collection[str]] | None = None,
+    clock=time.time,
+) -> RunSummary:
+    """Reconcile, write the run object, alert at most once, store and return the summary.
+
+    ``prepared`` is PrepareRun's output; None when PrepareRun itself failed, with ``failure`` saying why
+    (then the run audited nobody, and its alert says so). ``failure`` with ``prepared`` means the Map
+    failed part-way: accounts without a record become ERROR/NOT_AUDITED.
+    """
+    run_failure = None
+    records: list[AuditRecord] = []
+    if prepared is None:
+        failure = failure or {"Error": RUN_FAILED, "Cause": "PrepareRun did not complete"}
+    if failure is not None:
+        run_failure = failure_from_catch(failure)
+    if prepared is not None:
+        organization_id = prepared.get("organization_id") or organization_id
+        records = reconcile(run_id, scanned_at, store=store, manifest=results.read_manifest(run_id))
+    results_key = results.write_results(run_id, scanned_at, records) if prepared is not None else None
+    alert = compose_alert(
+        records,
+        run_id=run_id,
+        organization_id=organization_id,
+        scanned_at=scanned_at,
+        run_failure=run_failure,
+        exempt_kinds=exempt_kinds,
+    )
+    sent = False
+    if alert is not None:
+        sent = notifier.publish_once(alert, claim=store.claim_alert, release=store.release_alert) is not None
+    finished = clock()
+    started = datetime.fromisoformat(scanned_at.replace("Z", "+00:00")).timestamp()
+    ok = [r for r in records if r.status == AuditStatus.OK]
+    totals = {
+        "accounts": len(records),
+        "audited": len(ok),
+        "with_root_credentials": sum(1 for r in ok if r.root_credentials_present),
+        "reappeared": sum(1 for r in ok if r.appeared and not r.first_audit),
+        "new_with_credentials": sum(1 for r in ok if r.first_audit and r.root_credentials_present),
+        "resolved": sum(1 for r in ok if r.disappeared),
+        "errors": sum(1 for r in records if r.status == AuditStatus.ERROR),
+        "not_audited": sum(1 for r in records if r.error_code == NOT_AUDITED),
+        "skipped": sum(1 for r in records if r.status == AuditStatus.SKIPPED),
+    }
+    summary = RunSummary(
+        run_id=run_id,
+        status="FAILED" if run_failure else "SUCCEEDED",
+        organization_id=organization_id,
+        scanned_at=scanned_at,
+        finished_at=iso_utc(datetime.fromtimestamp(finished, UTC)),
+        duration_seconds=round(max(0.0, finished - started), 3),
+        totals=totals,
+        results_key=results_key,
+        alert_sent=sent or bool(alert and store.alert_sent(run_id)),
+        alert_subject=alert.subject if alert else None,
+        error_code=run_failure.error_code if run_failure else None,
+        error_message=run_failure.error_message if run_failure else None,
+    )
+    store.put_run_summary(run_id, summary.to_dict())
+    return summary
+
+
+def reconcile(run_id: str, scanned_at: str, *, store: Any, manifest: list[Mapping[str, Any]]) -> list[AuditRecord]:
+    """The run's records, with an ERROR/NOT_AUDITED record stored for each manifest account that has none."""
+    records = {r.account_id: r for r in store.run_records(run_id)}
+    for entry in manifest:
+        if entry["id"] in records:
+            continue
+        account = Account(entry["id"], entry.get("name"), entry.get("email"), entry.get("state"))
+        message = "no audit result was stored for this account in this run (the audit failed or timed out)"
+        records[account.id] = store.record_audit(error_record(run_id, scanned_at, account, NOT_AUDITED, message))
+    return sorted(records.values(), key=lambda r: r.account_id)
