@@ -27,6 +27,8 @@ import logging
 import os
 import re
 import threading
+import weakref
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -87,13 +89,15 @@ class ClientFactory:
             self.session.get_scoped_config()  # raises ProfileNotFound now, not at the first call
         self.config = Config(
             region_name=region,
-            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},  # attempts, first included
             max_pool_connections=max_pool_connections,
             user_agent_extra=f"rootwatch/{__version__}",
         )
         self._clients: dict[str, BaseClient] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._hooks: list[tuple[str, Callable[..., Any]]] = []
+        self._thread_roots: weakref.WeakSet[_ThreadRoot] = weakref.WeakSet()  # dies with its thread
         _install_log_redaction()
 
     def __repr__(self) -> str:
@@ -111,6 +115,18 @@ class ClientFactory:
                     )
                     self._clients[service] = client
         return client
+
+    def register_event(self, event_name: str, handler: Callable[..., Any]) -> None:
+        """Register a botocore event handler (e.g. ``before-send`` to count requests) on every client.
+
+        It reaches the caller's clients and the root-session clients alike, but only clients created after
+        this call: register before the first ``client()``/``root_session()``.
+        """
+        with self._lock:
+            self._hooks.append((event_name, handler))
+            self.session.register(event_name, handler)
+            for thread_root in self._thread_roots:
+                thread_root.register(event_name, handler)
 
     def sts_endpoint_url(self) -> str:
         """Where AssumeRoot goes: the sandbox/override, else ``https://sts.<region>.amazonaws.com``."""
@@ -161,6 +177,10 @@ class ClientFactory:
         root = getattr(self._local, "root", None)
         if root is None:
             root = _ThreadRoot(self)
+            with self._lock:
+                for event_name, handler in self._hooks:
+                    root.register(event_name, handler)
+                self._thread_roots.add(root)
             self._local.root = root
         return root
 
@@ -300,6 +320,9 @@ class _ThreadRoot:
         self._session = botocore.session.Session()
         self._session.register_component("data_loader", factory.session.get_component("data_loader"))
         self._session.register_component("credential_provider", CredentialResolver([_SlotProvider(self.slot)]))
+
+    def register(self, event_name: str, handler: Callable[..., Any]) -> None:
+        self._session.register(event_name, handler)
 
     def bind(self, secret: ReadOnlyCredentials) -> bool:
         """Make ``secret`` this thread's signing credentials; False when another session holds the slot."""
