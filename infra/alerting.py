@@ -1,0 +1,65 @@
+"""Alerting: the SNS topic that carries the run alert and the CloudWatch alarms, with email subscribers.
+
+The topic is encrypted with a customer-managed KMS key. The alert names accounts and their root
+credential state, which is worth keeping out of an AWS-managed key that any principal with SNS
+access in the account could use; and CloudWatch alarms cannot publish to a topic encrypted with
+the AWS-managed ``alias/aws/sns`` key, because its key policy cannot be changed to let
+``cloudwatch.amazonaws.com`` use it. One key costs $1 a month.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import RootwatchConfig
+from infra.storage import removal_policy
+
+
+class Alerting(Construct):
+    """The alert topic (TLS-only, KMS-encrypted) and one email subscription per configured address."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: RootwatchConfig) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+
+        self.key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"{config.resource_prefix}: encrypts the alert topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy(config),
+        )
+        # CloudWatch alarms publish to the encrypted topic as the cloudwatch service principal.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+
+        self.topic = sns.Topic(
+            self,
+            "Alerts",
+            display_name="rootwatch alerts",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        for email in config.alert_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+    def grant_publish(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` publish to the topic (sns:Publish on it, and the key use that needs)."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn])
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn])
+        )

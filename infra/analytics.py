@@ -1,0 +1,153 @@
+"""Analytics: the Glue table over results/, an Athena workgroup, and the project's named queries.
+
+The table's columns come from ``rootwatch.domain.records.RECORD_FIELDS`` (the one record schema),
+and ``dt`` is a projected partition: Athena computes the partitions from
+``storage.location.template`` and never needs MSCK REPAIR or a crawler. The named queries are the
+project's ``lambdas/rootwatch/queries/*.sql`` files, the same SQL the CLI runs locally on DuckDB.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from rootwatch.domain.records import RECORD_FIELDS
+
+from infra.config import RootwatchConfig
+from infra.storage import RESULTS_PREFIX, Storage, removal_policy
+from infra.workflow import LAMBDAS_DIR
+
+QUERIES_DIR = LAMBDAS_DIR / "rootwatch" / "queries"
+RESULTS_TABLE = "results"
+#: The first day the projection offers; a query for earlier days simply finds nothing.
+PROJECTION_START = "2024-11-01"
+
+
+def query_files(directory: Path = QUERIES_DIR) -> list[Path]:
+    """The .sql files that become named queries, in a stable order."""
+    return sorted(directory.glob("*.sql")) if directory.is_dir() else []
+
+
+def query_description(sql: str, fallback: str) -> str:
+    """The first ``--`` comment line of a query, or ``fallback`` (Athena allows 1,024 characters)."""
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--") and stripped.lstrip("-").strip():
+            return stripped.lstrip("-").strip()[:1024]
+        if stripped:
+            break
+    return fallback
+
+
+class Analytics(Construct):
+    """Glue database and projected table, Athena workgroup with its own results bucket, named queries."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: RootwatchConfig, storage: Storage) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        location = f"s3://{storage.bucket.bucket_name}/{RESULTS_PREFIX}"
+
+        self.database_name = f"{config.glue_name}"
+        self.database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=stack.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.database_name, description="rootwatch audit results (one row per account per run)"
+            ),
+        )
+        self.table = glue.CfnTable(
+            self,
+            "ResultsTable",
+            catalog_id=stack.account,
+            database_name=self.database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=RESULTS_TABLE,
+                description="rootwatch records: results/dt=YYYY-MM-DD/<run_id>.json.gz (gzip JSON Lines)",
+                table_type="EXTERNAL_TABLE",
+                partition_keys=[glue.CfnTable.ColumnProperty(name="dt", type="string", comment="run date, UTC")],
+                parameters={
+                    "classification": "json",
+                    "compressionType": "gzip",
+                    "projection.enabled": "true",
+                    "projection.dt.type": "date",
+                    "projection.dt.format": "yyyy-MM-dd",
+                    "projection.dt.range": f"{PROJECTION_START},NOW",
+                    "projection.dt.interval": "1",
+                    "projection.dt.interval.unit": "DAYS",
+                    "storage.location.template": location + "dt=${dt}/",
+                },
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    location=location,
+                    input_format="org.apache.hadoop.mapred.TextInputFormat",
+                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    serde_info=glue.CfnTable.SerdeInfoProperty(
+                        serialization_library="org.openx.data.jsonserde.JsonSerDe",
+                        parameters={"ignore.malformed.json": "FALSE", "dots.in.keys": "FALSE"},
+                    ),
+                    columns=[
+                        glue.CfnTable.ColumnProperty(name=f.name, type=f.athena_type, comment=f.description[:255])
+                        for f in RECORD_FIELDS
+                    ],
+                ),
+            ),
+        )
+        self.table.node.add_dependency(self.database)
+
+        self.query_results = s3.Bucket(
+            self,
+            "QueryResults",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=storage.access_logs,
+            server_access_logs_prefix="athena-results-bucket/",
+            lifecycle_rules=[s3.LifecycleRule(id="expire-query-results", expiration=cdk.Duration.days(30))],
+            removal_policy=removal_policy(config),
+        )
+        self.workgroup_name = config.resource_prefix
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=self.workgroup_name,
+            description="rootwatch queries: own encrypted result location, bytes-scanned cutoff",
+            state="ENABLED",
+            recursive_delete_option=config.removal_policy == "destroy",
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=config.athena_bytes_scanned_cutoff_mb * 1024 * 1024,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.query_results.bucket_name}/",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_S3"
+                    ),
+                ),
+            ),
+        )
+        self.workgroup.apply_removal_policy(removal_policy(config))
+
+        self.named_queries: dict[str, athena.CfnNamedQuery] = {}
+        for path in query_files():
+            sql = path.read_text(encoding="utf-8")
+            query = athena.CfnNamedQuery(
+                self,
+                f"Query-{path.stem}",
+                name=f"{config.resource_prefix}-{path.stem}",
+                description=query_description(sql, f"rootwatch query {path.stem}"),
+                database=self.database_name,
+                query_string=sql,
+                work_group=self.workgroup_name,
+            )
+            query.node.add_dependency(self.workgroup)
+            query.node.add_dependency(self.database)
+            self.named_queries[path.stem] = query

@@ -1,0 +1,283 @@
+"""Typed deployment config, read from ``cdk.json`` context and validated at synth.
+
+Every key lives under the ``rootwatch:`` prefix in the ``context`` block of ``cdk.json`` and can be
+overridden on the command line (``cdk deploy -c rootwatch:alertEmails=a@x.com,b@x.com``). Values
+given with ``-c`` arrive as strings, so lists also accept a comma-separated string and numbers a
+string of digits.
+
+A bad value raises :class:`ConfigError` whose message is ONE line naming the key, the offending
+value and what is allowed; ``app.py`` prints it and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "rootwatch:"
+
+ARCHITECTURES = ("arm64", "x86_64")
+REMOVAL_POLICIES = ("retain", "destroy")
+#: The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+#: A Distributed Map runs at most 10,000 child executions in parallel.
+MAX_MAP_CONCURRENCY = 10_000
+
+#: Every key the app reads (all under the ``rootwatch:`` prefix); any other rootwatch: key is an error.
+CONFIG_KEYS = tuple(
+    PREFIX + key
+    for key in (
+        "resourcePrefix",
+        "scheduleCron",
+        "scheduleTimezone",
+        "alertEmails",
+        "mapMaxConcurrency",
+        "historyRetentionDays",
+        "resultsRetentionDays",
+        "logRetentionDays",
+        "lambdaArchitecture",
+        "powertoolsLayerVersion",
+        "removalPolicy",
+        "auditRegion",
+        "athenaBytesScannedCutoffMb",
+        "exemptions",
+    )
+)
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+class ConfigError(ValueError):
+    """A ``cdk.json`` context value is missing or invalid. ``str()`` is one line naming the key."""
+
+    def __init__(self, key: str, problem: str, allowed: str) -> None:
+        super().__init__(f"cdk.json context {PREFIX}{key}: {problem}; allowed: {allowed}")
+        self.key = PREFIX + key
+
+
+@dataclass(frozen=True)
+class RootwatchConfig:
+    """The validated settings the stack is built from."""
+
+    resource_prefix: str
+    schedule_cron: str
+    schedule_timezone: str
+    alert_emails: tuple[str, ...]
+    map_max_concurrency: int
+    history_retention_days: int
+    results_retention_days: int
+    log_retention_days: int
+    lambda_architecture: str
+    powertools_layer_version: int
+    removal_policy: str
+    audit_region: str | None
+    athena_bytes_scanned_cutoff_mb: int
+    exemptions: tuple[dict[str, Any], ...]
+
+    @property
+    def exemptions_json(self) -> str:
+        """The exemptions as the JSON the Lambdas read from ``ROOTWATCH_EXEMPTIONS``."""
+        return json.dumps(list(self.exemptions), separators=(",", ":"), sort_keys=True)
+
+    @property
+    def glue_name(self) -> str:
+        """The prefix in a form Glue and Athena accept unquoted (no hyphens)."""
+        return self.resource_prefix.replace("-", "_")
+
+
+# --- cron ---------------------------------------------------------------------------------------
+
+_CRON_HELP = (
+    "cron(minutes hours day-of-month month day-of-week year) with '?' in exactly one of "
+    "day-of-month/day-of-week, e.g. cron(0 2 * * ? *)"
+)
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+
+
+def _cron_value(token: str, low: int, high: int, names: list[str]) -> bool:
+    if token.isdigit():
+        return low <= int(token) <= high
+    return token.upper() in names
+
+
+def _cron_field_ok(field: str, low: int, high: int, names: list[str], extra: str) -> bool:
+    """One cron field: '*', or a comma list of values, ranges and increments (plus the field's extras)."""
+    if field == "*":
+        return True
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if step and not (step.isdigit() and int(step) >= 1):
+            return False
+        if base == "*" and step:
+            continue
+        if "L" in extra and re.fullmatch(r"L|\d{1,2}L|LW|L-\d{1,2}", base.upper()):
+            continue
+        if "W" in extra and re.fullmatch(r"\d{1,2}W", base.upper()):
+            if not _cron_value(base[:-1], low, high, names):
+                return False
+            continue
+        if "#" in extra and re.fullmatch(r"[1-7]#[1-5]|[A-Za-z]{3}#[1-5]", base):
+            continue
+        start, _, end = base.partition("-")
+        if not _cron_value(start, low, high, names) or (end and not _cron_value(end, low, high, names)):
+            return False
+    return True
+
+
+def validate_cron(expression: str) -> str:
+    """Return the EventBridge Scheduler cron expression unchanged, or raise ValueError."""
+    match = re.fullmatch(r"cron\((.*)\)", expression.strip())
+    if not match:
+        raise ValueError("not of the form cron(...)")
+    fields = match.group(1).split()
+    if len(fields) != 6:
+        raise ValueError(f"has {len(fields)} fields, needs 6")
+    minutes, hours, dom, month, dow, year = fields
+    if (dom == "?") == (dow == "?"):
+        raise ValueError("needs '?' in exactly one of day-of-month and day-of-week")
+    checks: tuple[tuple[str, str, int, int, list[str], str], ...] = (
+        ("minutes", minutes, 0, 59, [], ""),
+        ("hours", hours, 0, 23, [], ""),
+        ("day-of-month", dom, 1, 31, [], "LW"),
+        ("month", month, 1, 12, _MONTHS, ""),
+        ("day-of-week", dow, 1, 7, _DAYS, "L#"),
+        ("year", year, 1970, 2199, [], ""),
+    )
+    for name, value, low, high, names, extra in checks:
+        if value == "?" and name in ("day-of-month", "day-of-week"):
+            continue
+        if not _cron_field_ok(value, low, high, names, extra):
+            raise ValueError(f"bad {name} field {value!r}")
+    return expression.strip()
+
+
+# --- readers --------------------------------------------------------------------------------------
+
+
+def _int(key: str, raw: Any, low: int, high: int) -> int:
+    allowed = f"an integer from {low} to {high}"
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise ConfigError(key, f"{raw!r} is not an integer", allowed)
+    if isinstance(raw, str):
+        if not raw.strip().isdigit():
+            raise ConfigError(key, f"{raw!r} is not an integer", allowed)
+        raw = int(raw)
+    if not low <= raw <= high:
+        raise ConfigError(key, f"{raw} is out of range", allowed)
+    return raw
+
+
+def _choice(key: str, raw: Any, choices: tuple[Any, ...]) -> Any:
+    allowed = ", ".join(str(c) for c in choices)
+    candidate = raw.strip().lower() if isinstance(raw, str) else raw
+    if isinstance(candidate, str) and candidate.isdigit() and all(isinstance(c, int) for c in choices):
+        candidate = int(candidate)
+    if candidate not in choices:
+        raise ConfigError(key, f"{raw!r} is not allowed", allowed)
+    return candidate
+
+
+def _emails(key: str, raw: Any) -> tuple[str, ...]:
+    allowed = "a non-empty list of email addresses (or a comma-separated string)"
+    if isinstance(raw, str):
+        raw = [part.strip() for part in raw.split(",") if part.strip()]
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(key, "no alert email address is configured", allowed)
+    for email in raw:
+        if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+            raise ConfigError(key, f"{email!r} is not an email address", allowed)
+    emails = tuple(e.strip() for e in raw)
+    if len(set(emails)) != len(emails):
+        raise ConfigError(key, "an address is listed twice", allowed)
+    return emails
+
+
+def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
+    """Shape-check the exemption entries, then let the domain model validate each one (H7)."""
+    allowed = "a list of {account_id, kinds, reason, expires} objects (see docs/deploying.md)"
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ConfigError(key, "is not valid JSON", allowed) from None
+    if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
+        raise ConfigError(key, f"{raw!r} is not a list of objects", allowed)
+    validate = _domain_exemption_validator()
+    if validate is not None:
+        try:
+            validate(raw)
+        except ValueError as exc:
+            raise ConfigError(key, str(exc).splitlines()[0] if str(exc) else repr(exc), allowed) from None
+    return tuple(raw)
+
+
+def _domain_exemption_validator() -> Callable[[list[dict[str, Any]]], Any] | None:
+    """The exemption parser of rootwatch.domain.exemptions, when that module exists in this tree."""
+    try:
+        from rootwatch.domain import exemptions as module
+    except ImportError:
+        return None
+    for name in ("parse_exemptions", "load_exemptions", "parse"):
+        candidate = getattr(module, name, None)
+        if callable(candidate):
+            return candidate
+    return None
+
+
+def _get(context: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    return context.get(PREFIX + key, default)
+
+
+def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
+    """Build the typed config from a context mapping (keys ``rootwatch:*``); ConfigError on bad input."""
+    prefix = _get(context, "resourcePrefix", "rootwatch")
+    if not isinstance(prefix, str) or not _PREFIX_RE.match(prefix):
+        raise ConfigError("resourcePrefix", f"{prefix!r} is not allowed", "lowercase letters, digits, '-'; 1-20 chars")
+
+    cron = _get(context, "scheduleCron", "cron(0 2 * * ? *)")
+    try:
+        cron = validate_cron(cron if isinstance(cron, str) else "")
+    except ValueError as exc:
+        raise ConfigError("scheduleCron", f"{cron!r} {exc}", _CRON_HELP) from None
+
+    timezone = _get(context, "scheduleTimezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError("scheduleTimezone", f"{timezone!r} is not a time zone", "an IANA name, e.g. UTC") from None
+
+    audit_region = _get(context, "auditRegion")
+    if audit_region in ("", None):
+        audit_region = None
+    elif not isinstance(audit_region, str) or not _REGION.match(audit_region):
+        raise ConfigError("auditRegion", f"{audit_region!r} is not a region", "null (the stack's region) or a name")
+
+    return RootwatchConfig(
+        resource_prefix=prefix,
+        schedule_cron=cron,
+        schedule_timezone=timezone,
+        alert_emails=_emails("alertEmails", _get(context, "alertEmails")),
+        map_max_concurrency=_int("mapMaxConcurrency", _get(context, "mapMaxConcurrency", 40), 1, MAX_MAP_CONCURRENCY),
+        history_retention_days=_int("historyRetentionDays", _get(context, "historyRetentionDays", 400), 1, 3650),
+        results_retention_days=_int("resultsRetentionDays", _get(context, "resultsRetentionDays", 1096), 1, 3650),
+        log_retention_days=_choice("logRetentionDays", _get(context, "logRetentionDays", 90), LOG_RETENTION_DAYS),
+        lambda_architecture=_choice("lambdaArchitecture", _get(context, "lambdaArchitecture", "arm64"), ARCHITECTURES),
+        powertools_layer_version=_int("powertoolsLayerVersion", _get(context, "powertoolsLayerVersion"), 1, 10_000),
+        removal_policy=_choice("removalPolicy", _get(context, "removalPolicy", "retain"), REMOVAL_POLICIES),
+        audit_region=audit_region,
+        athena_bytes_scanned_cutoff_mb=_int(
+            "athenaBytesScannedCutoffMb", _get(context, "athenaBytesScannedCutoffMb", 1024), 10, 10_000_000
+        ),
+        exemptions=_exemptions("exemptions", _get(context, "exemptions")),
+    )

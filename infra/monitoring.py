@@ -1,0 +1,165 @@
+"""Monitoring: alarms that go to the alert topic, and a dashboard of the pipeline's metrics.
+
+Alarms (each notifies the SNS topic when it fires):
+- the audit-run execution failed, timed out or was aborted;
+- audits failed (the ``AuditErrors`` metric the handlers emit), or the audit Lambda itself errored;
+- no successful run in 26 hours (a schedule that silently stopped is the failure nobody notices);
+- the scheduler could not start a run (a message in its dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.alerting import Alerting
+from infra.config import RootwatchConfig
+from infra.workflow import Workflow
+
+METRICS_NAMESPACE = "rootwatch"
+#: Powertools Metrics adds a ``service`` dimension (POWERTOOLS_SERVICE_NAME) to every metric.
+SERVICE_DIMENSION = {"service": "rootwatch"}
+#: The pipeline metrics emitted by the handlers (Powertools EMF); names agreed with the pipeline.
+PIPELINE_METRICS = (
+    "AccountsAudited",
+    "AccountsWithRootCredentials",
+    "CredentialsReappeared",
+    "AuditErrors",
+    "AccountsSkipped",
+    "RunDurationSeconds",
+)
+NO_SUCCESS_HOURS = 26
+
+
+def pipeline_metric(name: str, period: cdk.Duration, statistic: str = "Sum") -> cloudwatch.Metric:
+    """One of the handlers' Powertools metrics."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map=SERVICE_DIMENSION,
+        period=period,
+        statistic=statistic,
+    )
+
+
+class Monitoring(Construct):
+    """Alarms wired to the alert topic, and the rootwatch dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: RootwatchConfig,
+        workflow: Workflow,
+        alerting: Alerting,
+        schedule_dlq: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        prefix = config.resource_prefix
+        state_machine = workflow.state_machine
+        five_minutes = cdk.Duration.minutes(5)
+        notify = actions.SnsAction(alerting.topic)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        def alarm(construct_id: str, metric: cloudwatch.IMetric, description: str, **kwargs: object) -> None:
+            options = {
+                "threshold": 1,
+                "evaluation_periods": 1,
+                "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
+            } | kwargs
+            created = cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_name=f"{prefix}-{construct_id}",
+                alarm_description=description,
+                metric=metric,
+                **options,  # type: ignore[arg-type]
+            )
+            created.add_alarm_action(notify)
+            self.alarms[construct_id] = created
+
+        alarm(
+            "run-failed",
+            state_machine.metric_failed(period=five_minutes, statistic="Sum"),
+            "An audit run failed. Open the execution in the Step Functions console.",
+        )
+        alarm(
+            "run-timed-out",
+            state_machine.metric_timed_out(period=five_minutes, statistic="Sum"),
+            "An audit run timed out.",
+        )
+        alarm(
+            "run-aborted",
+            state_machine.metric_aborted(period=five_minutes, statistic="Sum"),
+            "An audit run was aborted.",
+        )
+        alarm(
+            "audit-errors",
+            pipeline_metric("AuditErrors", five_minutes),
+            "Audits of member accounts failed (see the run's alert e-mail for the accounts and causes).",
+        )
+        alarm(
+            "audit-function-errors",
+            workflow.audit.metric_errors(period=five_minutes, statistic="Sum"),
+            "The audit Lambda raised errors (beyond the audit errors it records).",
+        )
+        alarm(
+            "no-successful-run",
+            state_machine.metric_succeeded(period=cdk.Duration.hours(1), statistic="Sum"),
+            f"No audit run succeeded in the last {NO_SUCCESS_HOURS} hours: is the schedule running?",
+            evaluation_periods=NO_SUCCESS_HOURS,
+            datapoints_to_alarm=NO_SUCCESS_HOURS,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        alarm(
+            "schedule-dead-letters",
+            schedule_dlq.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
+            "EventBridge Scheduler could not start an audit run; the event is in the dead-letter queue.",
+        )
+
+        day = cdk.Duration.days(1)
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{prefix}-pipeline",
+            default_interval=cdk.Duration.days(14),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=f"# rootwatch\nNightly root-credential audit (`{state_machine.state_machine_name}`).",
+                width=24,
+                height=2,
+            ),
+            cloudwatch.GraphWidget(
+                title="Accounts per run",
+                left=[pipeline_metric(name, day) for name in PIPELINE_METRICS[:5]],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Runs",
+                left=[
+                    state_machine.metric_succeeded(period=day, statistic="Sum"),
+                    state_machine.metric_failed(period=day, statistic="Sum"),
+                    state_machine.metric_timed_out(period=day, statistic="Sum"),
+                ],
+                right=[pipeline_metric("RunDurationSeconds", day, "Maximum")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Audit Lambda",
+                left=[
+                    workflow.audit.metric_invocations(period=day, statistic="Sum"),
+                    workflow.audit.metric_errors(period=day, statistic="Sum"),
+                    workflow.audit.metric_throttles(period=day, statistic="Sum"),
+                ],
+                right=[workflow.audit.metric_duration(period=day, statistic="p99")],
+                width=12,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=12),
+        )

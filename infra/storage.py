@@ -1,0 +1,101 @@
+"""Storage: the status table (DynamoDB) and the results bucket (S3), plus the access-log bucket.
+
+S3 layout (DESIGN.md, a contract): ``results/dt=YYYY-MM-DD/<run_id>.json.gz`` (Athena's table
+location), ``manifests/<run_id>.json`` (the Map's input), ``runs/`` (run summaries) and
+``map-results/`` (the Distributed Map's ResultWriter output, if the definition uses one).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import RootwatchConfig
+
+RESULTS_PREFIX = "results/"
+MANIFESTS_PREFIX = "manifests/"
+RUNS_PREFIX = "runs/"
+MAP_RESULTS_PREFIX = "map-results/"
+
+#: The status table's key schema and TTL attribute: the contract with rootwatch.aws.status_store,
+#: which the sandbox deploy (rootwatch.sandbox.deploy) creates with the same names.
+TABLE_PARTITION_KEY = "pk"
+TABLE_SORT_KEY = "sk"
+TABLE_TTL_ATTRIBUTE = "expires_at"
+
+
+def removal_policy(config: RootwatchConfig) -> cdk.RemovalPolicy:
+    """The CloudFormation removal policy for stateful resources, from config."""
+    return cdk.RemovalPolicy.DESTROY if config.removal_policy == "destroy" else cdk.RemovalPolicy.RETAIN
+
+
+class Storage(Construct):
+    """The DynamoDB status table and the S3 results bucket, encrypted, TLS-only, with retention."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: RootwatchConfig) -> None:
+        super().__init__(scope, construct_id)
+        policy = removal_policy(config)
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # Server access logging only delivers to SSE-S3 buckets.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=cdk.Duration.days(365))],
+            removal_policy=policy,
+        )
+        cdk.Validations.of(self.access_logs).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the access-log bucket itself; logging it into itself would loop and into "
+                "another bucket would only move the same finding there.",
+            )
+        )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Results",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="results-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-results",
+                    prefix=RESULTS_PREFIX,
+                    expiration=cdk.Duration.days(config.results_retention_days),
+                ),
+                s3.LifecycleRule(id="expire-manifests", prefix=MANIFESTS_PREFIX, expiration=cdk.Duration.days(30)),
+                s3.LifecycleRule(id="expire-map-results", prefix=MAP_RESULTS_PREFIX, expiration=cdk.Duration.days(30)),
+                s3.LifecycleRule(
+                    id="expire-old-versions",
+                    noncurrent_version_expiration=cdk.Duration.days(30),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                ),
+            ],
+            removal_policy=policy,
+        )
+
+        self.table = dynamodb.Table(
+            self,
+            "Status",
+            partition_key=dynamodb.Attribute(name=TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=TABLE_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=TABLE_TTL_ATTRIBUTE,
+            deletion_protection=config.removal_policy == "retain",
+            removal_policy=policy,
+        )

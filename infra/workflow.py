@@ -1,0 +1,510 @@
+"""Workflow: the three Lambdas (one factory) and the state machine (from THE definition file).
+
+The state machine is deployed from ``lambdas/rootwatch/statemachine/audit_run.asl.json``, the same
+file the sandbox runs, through ``DefinitionBody.from_file`` and ``definition_substitutions``. There
+is no second definition: this module only checks that the file exists, has the agreed
+placeholders and is valid JSON once they are substituted, so a broken file fails synth with one
+clear line instead of a failed deployment.
+
+IAM is written out statement by statement (no ``grant_read_write`` helpers, no managed policies),
+so that what each role may do is visible here and asserted in tests/infra.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+from rootwatch.domain.task_policies import TaskPolicy
+
+from infra.alerting import Alerting
+from infra.config import LOG_RETENTION_DAYS, RootwatchConfig
+from infra.storage import MANIFESTS_PREFIX, MAP_RESULTS_PREFIX, RESULTS_PREFIX, RUNS_PREFIX, Storage, removal_policy
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+DEFINITION_FILE = LAMBDAS_DIR / "rootwatch" / "statemachine" / "audit_run.asl.json"
+DEFINITION_PLACEHOLDERS = (
+    "PrepareRunFunctionArn",
+    "AuditAccountFunctionArn",
+    "FinishRunFunctionArn",
+    "ResultsBucket",
+    "MaxConcurrency",
+)
+
+#: Everything in lambdas/ that the functions do not run. The asset is the package minus these
+#: (no Docker, no bundling: the runtime supplies boto3, the Powertools layer the rest).
+ASSET_EXCLUDES = (
+    "*.egg-info",
+    "**/__pycache__",
+    "**/*.pyc",
+    "rootwatch/__main__.py",
+    "rootwatch/cli",
+    "rootwatch/sandbox",
+    "rootwatch/statemachine",
+    "rootwatch/queries",
+    "rootwatch/analytics",
+    "rootwatch/report",
+    "rootwatch/operations",
+    "tests",
+)
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+AUDIT_TASK_POLICY = TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS
+
+
+class DefinitionError(RuntimeError):
+    """The state machine definition file is missing or malformed (one line, names the file)."""
+
+
+def load_definition(path: Path | None = None) -> dict[str, Any]:
+    """Read the definition, check its placeholders, and return it parsed with sample substitutions."""
+    path = path or DEFINITION_FILE
+    if not path.is_file():
+        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        raise DefinitionError(f"state machine definition {shown} is missing (the pipeline owns it)")
+    text = path.read_text(encoding="utf-8")
+    used = set(re.findall(r"\$\{(\w+)\}", text))
+    unknown = used - set(DEFINITION_PLACEHOLDERS)
+    if unknown:
+        raise DefinitionError(f"{path.name}: unknown placeholders {sorted(unknown)}; allowed {DEFINITION_PLACEHOLDERS}")
+    samples = {name: "1" if name == "MaxConcurrency" else f"sample-{name}" for name in DEFINITION_PLACEHOLDERS}
+    substituted = re.sub(r"\$\{(\w+)\}", lambda m: samples[m.group(1)], text)
+    try:
+        return json.loads(substituted)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError(f"{path.name}: not valid JSON after substitution: {exc}") from None
+
+
+def result_writer_prefixes(definition: dict[str, Any]) -> list[str]:
+    """The S3 prefixes the definition's Distributed Map ResultWriters write to (may be empty)."""
+    prefixes: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            writer = node.get("ResultWriter")
+            if isinstance(writer, dict):
+                args = writer.get("Parameters") or writer.get("Arguments") or writer.get("WriterConfig") or {}
+                prefix = args.get("Prefix") if isinstance(args, dict) else None
+                prefixes.append(prefix.rstrip("/") + "/" if isinstance(prefix, str) else MAP_RESULTS_PREFIX)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(definition)
+    return sorted(set(prefixes))
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What differs between the three functions."""
+
+    construct_id: str
+    name: str
+    handler: str
+    description: str
+    timeout: cdk.Duration
+    memory_mb: int
+
+
+PREPARE = FunctionSpec(
+    "PrepareRun",
+    "prepare-run",
+    "rootwatch.handlers.prepare_run.handler",
+    "Checks the IAM org features, lists member accounts, writes the run manifest",
+    cdk.Duration.minutes(5),
+    512,
+)
+AUDIT = FunctionSpec(
+    "AuditAccount",
+    "audit-account",
+    "rootwatch.handlers.audit_account.handler",
+    "Audits one member account's root credentials via sts:AssumeRoot (IAMAuditRootUserCredentials)",
+    cdk.Duration.seconds(60),
+    256,
+)
+FINISH = FunctionSpec(
+    "FinishRun",
+    "finish-run",
+    "rootwatch.handlers.finish_run.handler",
+    "Reconciles the run, writes the results object, sends the alert",
+    cdk.Duration.minutes(10),
+    1024,
+)
+
+
+_RETENTION_NAMES = (
+    *("ONE_DAY", "THREE_DAYS", "FIVE_DAYS", "ONE_WEEK", "TWO_WEEKS", "ONE_MONTH", "TWO_MONTHS", "THREE_MONTHS"),
+    *("FOUR_MONTHS", "FIVE_MONTHS", "SIX_MONTHS", "ONE_YEAR", "THIRTEEN_MONTHS", "EIGHTEEN_MONTHS", "TWO_YEARS"),
+    *("THREE_YEARS", "FIVE_YEARS", "SIX_YEARS", "SEVEN_YEARS", "EIGHT_YEARS", "NINE_YEARS", "TEN_YEARS"),
+)
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The CDK enum member for a retention in days (config has already checked it is a valid value)."""
+    return getattr(logs.RetentionDays, dict(zip(LOG_RETENTION_DAYS, _RETENTION_NAMES, strict=True))[days])
+
+
+def acknowledge_wildcard_resources(construct: Construct, resources: list[str], reason: str) -> None:
+    """Acknowledge cdk-nag IAM5 for exactly these wildcard resources on ``construct`` (not IAM5 at large)."""
+    stack = cdk.Stack.of(construct)
+    for resource in resources:
+        shown = _nag_resource_form(stack, resource)
+        cdk.Validations.of(construct).acknowledge(
+            cdk.Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{shown}]", reason=reason)
+        )
+
+
+def _nag_resource_form(stack: cdk.Stack, resource: str) -> str:
+    """How cdk-nag prints a resource: Fn::GetAtt as ``<LogicalId.Attr>``, Ref as ``<LogicalId>``, joined."""
+    resolved = stack.resolve(resource)
+
+    def render(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return f"<{logical_id}.{attribute}>"
+        if isinstance(value, dict) and "Ref" in value:
+            return f"<{value['Ref']}>"
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(render(part) for part in parts)
+        raise ValueError(f"cannot render {value!r} for a cdk-nag acknowledgement")
+
+    return render(resolved)
+
+
+def powertools_layer_arn(region: str, architecture: str, version: int) -> str:
+    """The public Powertools for AWS Lambda (Python) v3 layer for python3.13."""
+    return (
+        f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-python313-{architecture}:{version}"
+    )
+
+
+class LambdaFactory(Construct):
+    """Makes every rootwatch function the same way: runtime, architecture, layer, tracing, JSON logs."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: RootwatchConfig, environment: dict[str, str]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._environment = environment
+        self.code = lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=list(ASSET_EXCLUDES))
+        self.architecture = (
+            lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64" else lambda_.Architecture.X86_64
+        )
+        self.layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            powertools_layer_arn(
+                cdk.Stack.of(self).region, config.lambda_architecture, config.powertools_layer_version
+            ),
+        )
+
+    def create(self, spec: FunctionSpec) -> lambda_.Function:
+        """A function for ``spec`` with its own role (logs only) and its own log group with retention."""
+        config = self._config
+        name = f"{config.resource_prefix}-{spec.name}"
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.construct_id}Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal_policy(config),
+        )
+        role = iam.Role(
+            self,
+            f"{spec.construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{name}: least privilege, see infra/workflow.py",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        function = lambda_.Function(
+            self,
+            spec.construct_id,
+            function_name=name,
+            description=spec.description,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=self.architecture,
+            handler=spec.handler,
+            code=self.code,
+            layers=[self.layer],
+            role=role,
+            timeout=spec.timeout,
+            memory_size=spec.memory_mb,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            log_group=log_group,
+            environment=self._environment,
+        )
+        cdk.Validations.of(function).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-L1",
+                reason="Pinned to python3.13, the runtime the code is tested for and whose Powertools layer "
+                "(AWSLambdaPowertoolsPythonV3-python313) is pinned in config; python3.13 is supported until 2029.",
+            )
+        )
+        return function
+
+
+class Workflow(Construct):
+    """The PrepareRun, AuditAccount and FinishRun functions and the audit-run state machine."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: RootwatchConfig,
+        storage: Storage,
+        alerting: Alerting,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        definition = load_definition()
+        table, bucket = storage.table, storage.bucket
+
+        environment = {
+            "TABLE_NAME": table.table_name,
+            "BUCKET_NAME": bucket.bucket_name,
+            "TOPIC_ARN": alerting.topic.topic_arn,
+            "AUDIT_REGION": config.audit_region or stack.region,
+            "HISTORY_TTL_DAYS": str(config.history_retention_days),
+            "ROOTWATCH_EXEMPTIONS": config.exemptions_json,
+            "POWERTOOLS_SERVICE_NAME": "rootwatch",
+            "POWERTOOLS_METRICS_NAMESPACE": "rootwatch",
+            # Belt and braces: the global STS endpoint does not serve AssumeRoot (FACTS.md).
+            "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+        }
+        factory = LambdaFactory(self, "Functions", config=config, environment=environment)
+        self.factory = factory
+        self.prepare = factory.create(PREPARE)
+        self.audit = factory.create(AUDIT)
+        self.finish = factory.create(FINISH)
+
+        def objects(prefix: str) -> str:
+            return bucket.arn_for_objects(prefix + "*")
+
+        # PrepareRun: read the org (none of these three actions supports resource-level permissions),
+        # write the manifest, and record SKIPPED accounts in the status table.
+        self.prepare.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadOrganization",
+                actions=[
+                    "organizations:ListAccounts",
+                    "organizations:DescribeOrganization",
+                    "iam:ListOrganizationsFeatures",
+                ],
+                resources=["*"],
+            )
+        )
+        self.prepare.add_to_role_policy(
+            iam.PolicyStatement(sid="WriteManifest", actions=["s3:PutObject"], resources=[objects(MANIFESTS_PREFIX)])
+        )
+        self.prepare.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="RecordSkippedAccounts",
+                actions=["dynamodb:UpdateItem", "dynamodb:PutItem"],
+                resources=[table.table_arn],
+            )
+        )
+
+        # AuditAccount: AssumeRoot with the audit task policy ONLY, then the status table.
+        self.audit.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="AssumeRootForAuditOnly",
+                actions=["sts:AssumeRoot"],
+                resources=[f"arn:{stack.partition}:iam::*:root"],
+                conditions={"StringEquals": {"sts:TaskPolicyArn": AUDIT_TASK_POLICY.arn}},
+            )
+        )
+        self.audit.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="RecordAuditState",
+                actions=["dynamodb:UpdateItem", "dynamodb:PutItem"],
+                resources=[table.table_arn],
+            )
+        )
+
+        # FinishRun: read the manifest and the run's records, write results/ and runs/, publish the alert.
+        self.finish.add_to_role_policy(
+            iam.PolicyStatement(sid="ReadManifest", actions=["s3:GetObject"], resources=[objects(MANIFESTS_PREFIX)])
+        )
+        self.finish.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WriteResultsAndRunSummary",
+                actions=["s3:PutObject"],
+                resources=[objects(RESULTS_PREFIX), objects(RUNS_PREFIX)],
+            )
+        )
+        self.finish.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReconcileRunAndRecordSummary",
+                actions=[
+                    "dynamodb:Query",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                ],
+                resources=[table.table_arn],
+            )
+        )
+        alerting.grant_publish(self.finish)
+
+        xray = (
+            "X-Ray PutTraceSegments/PutTelemetryRecords (added by CDK for active tracing) "
+            "have no resource-level permissions."
+        )
+        acknowledge_wildcard_resources(
+            self.prepare.role,  # type: ignore[arg-type]
+            ["*"],
+            "organizations:ListAccounts, organizations:DescribeOrganization and iam:ListOrganizationsFeatures "
+            "support no resource-level permissions (Resource must be '*'). " + xray,
+        )
+        acknowledge_wildcard_resources(
+            self.prepare.role,  # type: ignore[arg-type]
+            [objects(MANIFESTS_PREFIX)],
+            "PrepareRun writes one new manifest per run, manifests/<run_id>.json; it can write nothing else.",
+        )
+        acknowledge_wildcard_resources(
+            self.audit.role,  # type: ignore[arg-type]
+            ["*"],
+            xray,
+        )
+        acknowledge_wildcard_resources(
+            self.audit.role,  # type: ignore[arg-type]
+            [f"arn:{stack.partition}:iam::*:root"],
+            "The root user of any member account (the org changes; AssumeRoot takes the account as "
+            "TargetPrincipal), and ONLY with the sts:TaskPolicyArn condition = IAMAuditRootUserCredentials.",
+        )
+        acknowledge_wildcard_resources(self.finish.role, ["*"], xray)  # type: ignore[arg-type]
+        acknowledge_wildcard_resources(
+            self.finish.role,  # type: ignore[arg-type]
+            [objects(MANIFESTS_PREFIX), objects(RESULTS_PREFIX), objects(RUNS_PREFIX)],
+            "FinishRun reads the run's manifest and writes the run's objects: results/dt=<day>/<run_id>.json.gz "
+            "and runs/<run_id>... keys are per run, so the grant is per prefix.",
+        )
+
+        self.state_machine = self._state_machine(config, storage, definition)
+
+    def _state_machine(self, config: RootwatchConfig, storage: Storage, definition: dict[str, Any]) -> sfn.StateMachine:
+        stack = cdk.Stack.of(self)
+        name = f"{config.resource_prefix}-audit-run"
+        functions = (self.prepare, self.audit, self.finish)
+        log_group = logs.LogGroup(
+            self,
+            "StateMachineLogs",
+            # /aws/vendedlogs/ keeps the CloudWatch Logs resource policy small (AWS's advice for SFN).
+            log_group_name=f"/aws/vendedlogs/states/{name}",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal_policy(config),
+        )
+        role = iam.Role(
+            self,
+            "StateMachineRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"{name}: exactly what a Distributed Map needs, see infra/workflow.py",
+        )
+        own_arn = stack.format_arn(
+            service="states", resource="stateMachine", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+        )
+        own_executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{name}/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvokeOwnFunctions",
+                actions=["lambda:InvokeFunction"],
+                resources=[fn.function_arn for fn in functions],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(sid="StartChildExecutions", actions=["states:StartExecution"], resources=[own_arn])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ManageChildExecutions",
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[own_executions],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadManifest",
+                actions=["s3:GetObject"],
+                resources=[storage.bucket.arn_for_objects(MANIFESTS_PREFIX + "*")],
+            )
+        )
+        writer_prefixes = result_writer_prefixes(definition)
+        if writer_prefixes:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="WriteMapResults",
+                    actions=["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+                    resources=[storage.bucket.arn_for_objects(prefix + "*") for prefix in writer_prefixes],
+                )
+            )
+        state_machine = sfn.StateMachine(
+            self,
+            "AuditRun",
+            state_machine_name=name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(str(DEFINITION_FILE)),
+            definition_substitutions={
+                "PrepareRunFunctionArn": self.prepare.function_arn,
+                "AuditAccountFunctionArn": self.audit.function_arn,
+                "FinishRunFunctionArn": self.finish.function_arn,
+                "ResultsBucket": storage.bucket.bucket_name,
+                "MaxConcurrency": str(config.map_max_concurrency),
+            },
+            role=role,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True,
+            timeout=cdk.Duration.hours(6),
+            removal_policy=removal_policy(config),
+        )
+        acknowledge_wildcard_resources(
+            role,
+            ["*"],
+            "Log delivery (logs:*LogDelivery, logs:PutResourcePolicy, ...) and X-Ray (PutTraceSegments, ...) "
+            "have no resource-level permissions; CDK grants them on '*' for state machine logging and tracing.",
+        )
+        acknowledge_wildcard_resources(
+            role,
+            [own_executions],
+            "A Distributed Map's child executions get ARNs AWS generates under this state machine's own "
+            "execution namespace; Describe/StopExecution are scoped to execution:<this state machine>/*.",
+        )
+        acknowledge_wildcard_resources(
+            role,
+            [storage.bucket.arn_for_objects(prefix + "*") for prefix in (MANIFESTS_PREFIX, *writer_prefixes)],
+            "The Map reads the run's manifest (manifests/<run_id>.json, a new key each run) and, if the "
+            "definition has a ResultWriter, writes under its own prefix only.",
+        )
+        return state_machine
