@@ -1,7 +1,8 @@
 """The adapters the handlers pass to the services, built on first use and kept for the container's life.
 
 Nothing is built at import time: a test sets the environment, then invokes; a cold start builds only
-what its handler needs.
+what its handler needs. The adapters are cached per ``Settings`` (in AWS: once per container; in the
+sandbox, where stacks share a process, once per stack).
 """
 
 from __future__ import annotations
@@ -12,32 +13,52 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.notifier import Notifier
 from rootwatch.aws.results_writer import ResultsWriter
 from rootwatch.aws.status_store import StatusStore
-from rootwatch.handlers.settings import settings
+from rootwatch.handlers.settings import Settings, settings
 
 
-@functools.cache
 def client_factory() -> ClientFactory:
     """Clients in the audit region; botocore retries throttling (adaptive) before Step Functions does."""
-    return ClientFactory(region=settings().audit_region, retry_mode="adaptive", max_attempts=5)
+    return _client_factory(settings())
 
 
-@functools.cache
 def status_store() -> StatusStore:
-    config = settings()
-    return StatusStore(client_factory().client("dynamodb"), config.table_name, history_ttl_days=config.history_ttl_days)
+    """The status table."""
+    return _status_store(settings())
 
 
-@functools.cache
 def results_writer() -> ResultsWriter:
-    return ResultsWriter(client_factory().client("s3"), settings().bucket_name)
+    """The results bucket."""
+    return _results_writer(settings())
 
 
-@functools.cache
 def notifier() -> Notifier:
-    return Notifier(client_factory().client("sns"), settings().topic_arn)
+    """The alert topic."""
+    return _notifier(settings())
+
+
+@functools.lru_cache(maxsize=8)
+def _client_factory(config: Settings) -> ClientFactory:
+    return ClientFactory(region=config.audit_region, retry_mode="adaptive", max_attempts=5)
+
+
+@functools.lru_cache(maxsize=8)
+def _status_store(config: Settings) -> StatusStore:
+    client = _client_factory(config).client("dynamodb")
+    return StatusStore(client, config.table_name, history_ttl_days=config.history_ttl_days)
+
+
+@functools.lru_cache(maxsize=8)
+def _results_writer(config: Settings) -> ResultsWriter:
+    return ResultsWriter(_client_factory(config).client("s3"), config.bucket_name)
+
+
+@functools.lru_cache(maxsize=8)
+def _notifier(config: Settings) -> Notifier:
+    return Notifier(_client_factory(config).client("sns"), config.topic_arn)
 
 
 def reset() -> None:
-    """Forget every cached adapter and the settings (tests, and the sandbox between deployments)."""
-    for cached in (client_factory, status_store, results_writer, notifier, settings):
+    """Forget every cached adapter and the settings (tests, and the sandbox between sandboxes)."""
+    for cached in (_client_factory, _status_store, _results_writer, _notifier):
         cached.cache_clear()
+    settings.cache_clear()  # type: ignore[attr-defined]

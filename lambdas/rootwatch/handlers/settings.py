@@ -57,7 +57,21 @@ class Settings(BaseModel):
             raise ConfigError(f"environment variable {variable}: {first['msg']} (got {first.get('input')!r})") from None
 
 
-@functools.cache
+_VARIABLES = (*REQUIRED, "HISTORY_TTL_DAYS", "ROOTWATCH_EXEMPTIONS", "AWS_ENDPOINT_URL")
+
+
 def settings() -> Settings:
-    """This Lambda's settings, read once per container."""
-    return Settings.from_environ(os.environ)
+    """This Lambda's settings, parsed once per distinct environment (once per container in AWS).
+
+    Keyed by the variables' values rather than cached outright: in the sandbox several functions and
+    stacks share one process, each invocation seeing its own function's environment.
+    """
+    return _parsed(tuple(os.environ.get(name) for name in _VARIABLES))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(values: tuple[str | None, ...]) -> Settings:
+    return Settings.from_environ({k: v for k, v in zip(_VARIABLES, values, strict=True) if v is not None})
+
+
+settings.cache_clear = _parsed.cache_clear  # type: ignore[attr-defined]

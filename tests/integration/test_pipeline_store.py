@@ -1,0 +1,173 @@
+"""The pipeline's adapters against the sandbox's DynamoDB, S3 and SNS: state, history, results, alerts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import boto3
+import pytest
+from rootwatch.aws.notifier import Notifier
+from rootwatch.aws.results_writer import ResultsWriter, results_key
+from rootwatch.aws.status_store import StatusStore
+from rootwatch.domain.alert import compose_alert
+from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
+
+ACCOUNT = "111111111111"
+NOW = 1_800_000_000
+
+
+def make_table(name: str = "status") -> None:
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def store(sandbox):
+    make_table()
+    return StatusStore(boto3.client("dynamodb"), "status", history_ttl_days=30, clock=lambda: NOW)
+
+
+def ok(run_id, *kinds, account=ACCOUNT, day="22"):
+    return AuditRecord(
+        run_id=run_id,
+        scanned_at=f"2026-11-{day}T02:00:00Z",
+        account_id=account,
+        account_name="prod",
+        status=AuditStatus.OK,
+        password_present="password" in kinds,
+        access_keys_present="access_keys" in kinds,
+        signing_certificates_present=False,
+        mfa_enabled="mfa" in kinds,
+        root_credentials_present=bool(kinds),
+    )
+
+
+def failed(run_id, account=ACCOUNT, day="23"):
+    return AuditRecord(
+        run_id=run_id,
+        scanned_at=f"2026-11-{day}T02:00:00Z",
+        account_id=account,
+        account_name="prod",
+        status=AuditStatus.ERROR,
+        error_code="ACCESS_DENIED",
+        error_message="explicit deny in a service control policy",
+    )
+
+
+def test_first_audit_has_no_appeared_and_a_later_new_credential_appears(store):
+    first = store.record_audit(ok("n1", "mfa"))
+    assert first.first_audit and first.appeared == []
+    second = store.record_audit(ok("n2", "mfa", "password", day="23"))
+    assert not second.first_audit and second.appeared == ["password"] and second.disappeared == []
+
+
+def test_removed_credential_is_reported_as_disappeared(store):
+    store.record_audit(ok("n1", "mfa", "access_keys"))
+    assert store.record_audit(ok("n2", "mfa", day="23")).disappeared == ["access_keys"]
+
+
+def test_error_keeps_the_last_successful_flags_in_the_latest_item(store):
+    store.record_audit(ok("n1", "password"))
+    error = store.record_audit(failed("n2"))
+    latest = store.latest(ACCOUNT)
+    assert error.password_present is None and error.appeared == [] and not error.first_audit
+    assert latest["password_present"] is True and latest["known_kinds"] == ["password"]
+    assert latest["last_status"] == "ERROR" and latest["last_error_code"] == "ACCESS_DENIED"
+    assert latest["last_success_run_id"] == "n1"
+
+
+def test_transition_after_an_error_is_computed_against_the_last_success(store):
+    store.record_audit(ok("n1"))
+    store.record_audit(failed("n2"))
+    third = store.record_audit(ok("n3", "password", day="24"))
+    assert third.appeared == ["password"] and not third.first_audit
+    assert "last_error_code" not in store.latest(ACCOUNT)
+
+
+def test_repeating_an_audit_in_the_same_run_gives_the_same_transition(store):
+    store.record_audit(ok("n1"))
+    once = store.record_audit(ok("n2", "password", day="23"))
+    again = store.record_audit(ok("n2", "password", day="23"))
+    assert once.appeared == again.appeared == ["password"]
+    assert store.latest(ACCOUNT)["baseline_run_id"] == "n1"
+
+
+def test_run_records_include_every_account_of_that_run_only(store):
+    store.record_audit(ok("n1", account="111111111111"))
+    store.record_audit(ok("n1", account="222222222222"))
+    store.record_audit(
+        AuditRecord(
+            run_id="n1",
+            scanned_at="2026-11-22T02:00:00Z",
+            account_id="333333333333",
+            status=AuditStatus.SKIPPED,
+            error_code="SUSPENDED",
+            error_message="suspended",
+        )
+    )
+    store.record_audit(ok("n2", account="111111111111", day="23"))
+    records = store.run_records("n1")
+    assert [r.account_id for r in records] == ["111111111111", "222222222222", "333333333333"]
+    assert records[2].status == "SKIPPED"
+
+
+def test_history_items_expire_after_the_configured_days(store):
+    store.record_audit(ok("n1"))
+    items = boto3.client("dynamodb").scan(TableName="status")["Items"]
+    expiring = [i for i in items if not i["pk"]["S"] == "LATEST"]
+    assert expiring and all(int(i["expires_at"]["N"]) == NOW + 30 * 86400 for i in expiring)
+    assert "expires_at" not in next(i for i in items if i["pk"]["S"] == "LATEST")
+    assert [r.run_id for r in store.history(ACCOUNT)] == ["n1"]
+
+
+def test_alert_can_be_claimed_once_per_run(store):
+    assert store.claim_alert("n1", "subject") is True
+    assert store.claim_alert("n1", "subject") is False
+    store.release_alert("n1")
+    assert store.claim_alert("n1", "subject") is True
+
+
+def test_results_object_is_gzip_json_lines_with_every_contract_field(sandbox):
+    boto3.client("s3").create_bucket(Bucket="results")
+    writer = ResultsWriter(boto3.client("s3"), "results")
+    records = [ok("run-1", "password"), failed("run-1", account="222222222222")]
+    key = writer.write_results("run-1", "2026-11-22T02:00:00Z", records)
+    assert key == "results/dt=2026-11-22/run-1.json.gz" == results_key("run-1", "2026-11-22T02:00:00Z")
+    body = boto3.client("s3").get_object(Bucket="results", Key=key)["Body"].read()
+    lines = [json.loads(line) for line in gzip.decompress(body).decode().splitlines()]
+    assert [list(line) for line in lines] == [[f.name for f in RECORD_FIELDS]] * 2
+    assert lines[1]["status"] == "ERROR" and lines[1]["password_present"] is None
+    assert writer.read_results("run-1", "2026-11-22T02:00:00Z") == records
+
+
+def test_run_id_that_would_escape_the_prefix_is_refused():
+    with pytest.raises(ValueError, match="run_id"):
+        results_key("../../etc", "2026-11-22T02:00:00Z")
+
+
+def test_alert_reaches_sqs_subscribers_as_contract_json_with_event_type(sandbox, store):
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    record = ok("n2", "password")
+    record.appeared = ["password"]
+    alert = compose_alert([record], run_id="n2", organization_id="o-1", scanned_at="t")
+    notifier = Notifier(sns, topic)
+    assert notifier.publish_once(alert, claim=store.claim_alert, release=store.release_alert)
+    assert notifier.publish_once(alert, claim=store.claim_alert, release=store.release_alert) is None
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    envelope = json.loads(messages[0]["Body"])
+    assert envelope["Subject"] == alert.subject
+    assert envelope["MessageAttributes"]["event_type"]["Value"] == "ROOT_CREDENTIALS_ALERT"
+    assert json.loads(envelope["Message"]) == alert.document
