@@ -1,0 +1,85 @@
+"""The audit Lambda's cold import: `python -X importtime -c "import rootwatch.handlers.audit_account"`.
+
+Budget (DESIGN.md): under 300 ms. Each figure is the median of a few fresh interpreters (the first
+run also warms the OS file cache, so it is dropped). The top offenders are the modules with the largest
+*self* time, and the top-level packages with the largest cumulative time.
+
+    python -m bench import
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+MODULE = "rootwatch.handlers.audit_account"
+ADAPTER = "rootwatch.aws.root_audit"
+BUDGET_MS = 300.0
+RUNS = 5
+TOP = 12
+
+
+def import_profile(module: str = MODULE) -> list[tuple[str, int, int]]:
+    """(module, self µs, cumulative µs) for one fresh interpreter importing ``module``."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    env.pop("PYTHONPROFILEIMPORTTIME", None)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"import {module} failed: {done.stderr.strip().splitlines()[-1:]}")
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative_us, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        rows.append((name.strip(), int(self_us), int(cumulative_us)))
+    return rows
+
+
+def total_ms(rows: list[tuple[str, int, int]]) -> float:
+    """Wall time of the whole import: the sum of self times (= the sum of top-level cumulative times)."""
+    return sum(self_us for _, self_us, _ in rows) / 1000
+
+
+def main() -> None:
+    """Print the cold import time of the audit Lambda handler and what it spends it on."""
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec(MODULE) is None:
+            print(f"{MODULE} does not exist yet: nothing to measure")
+            return
+    except ModuleNotFoundError:
+        print(f"{MODULE} does not exist yet: nothing to measure")
+        return
+    import_profile()  # warm the file cache and .pyc files
+    runs = [import_profile() for _ in range(RUNS)]
+    totals = [total_ms(rows) for rows in runs]
+    median = statistics.median(totals)
+    verdict = "within" if median < BUDGET_MS else "OVER"
+    print(f"cold import of {MODULE}: median {median:.0f} ms over {RUNS} fresh interpreters "
+          f"(min {min(totals):.0f}, max {max(totals):.0f}); budget {BUDGET_MS:.0f} ms: {verdict}")  # fmt: skip
+    adapter = statistics.median(total_ms(import_profile(ADAPTER)) for _ in range(3))
+    print(f"of which the audit adapter alone ({ADAPTER}, botocore without boto3): {adapter:.0f} ms")
+    rows = runs[totals.index(median)] if median in totals else runs[0]
+    print(f"\ntop {TOP} modules by self time:")
+    for name, self_us, _ in sorted(rows, key=lambda r: r[1], reverse=True)[:TOP]:
+        print(f"  {self_us / 1000:7.1f} ms  {name.strip()}")
+    packages: dict[str, int] = defaultdict(int)
+    for name, self_us, _ in rows:
+        packages[name.strip().split(".")[0]] += self_us
+    print("\nby top-level package (self time summed):")
+    for name, self_us in sorted(packages.items(), key=lambda kv: kv[1], reverse=True)[:TOP]:
+        print(f"  {self_us / 1000:7.1f} ms  {name}")
+
+
+if __name__ == "__main__":
+    main()
