@@ -1,0 +1,129 @@
+"""The remediation audit log: who changed which root credential or resource policy, when, and how it went.
+
+Entries go into the status table (the one the nightly audit writes), as items of their own partition
+``ACTION#<account_id>`` with a sort key that starts with the UTC timestamp, so one Query lists an account's
+actions in order. The key attribute names are read from the table itself (DescribeTable), so the log follows
+the status store's schema instead of repeating it. Entries are only ever added (a conditional put), never
+updated. Nothing secret goes in: ids of the credentials acted on, never a credential.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from rootwatch.aws.clients import ClientFactory
+
+ACTION_PK_PREFIX = "ACTION#"
+ITEM_TYPE = "action"
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """One action an operator made through rootwatch."""
+
+    who: str
+    account_id: str
+    operation: str
+    action: str
+    target: str
+    result: str
+    task_policy: str | None = None
+    error_code: str | None = None
+    message: str | None = None
+    when: str = ""
+
+    def stamped(self, now: datetime) -> ActionEntry:
+        """This entry with ``when`` set to ``now`` (UTC, ISO-8601) unless already set."""
+        if self.when:
+            return self
+        return ActionEntry(**{**asdict(self), "when": now.astimezone(UTC).isoformat(timespec="milliseconds")})
+
+
+class ActionLog(Protocol):
+    """Where action entries go. ``destination`` says where, for the operator."""
+
+    destination: str
+
+    def append(self, entry: ActionEntry) -> None: ...
+
+
+class SkippedActionLog:
+    """No table was given: entries are kept in memory for this run's report and not written anywhere."""
+
+    destination = "skipped: no --table and no $ROOTWATCH_TABLE, so actions are NOT recorded in the status table"
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.entries: list[ActionEntry] = []
+        self._clock = clock
+
+    def append(self, entry: ActionEntry) -> None:
+        self.entries.append(entry.stamped(self._clock()))
+
+
+class DynamoActionLog:
+    """Appends entries to the status table as ``ACTION#<account>`` items (see the module docstring)."""
+
+    def __init__(
+        self, factory: ClientFactory, table_name: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.table_name = table_name
+        self.destination = f"DynamoDB table {table_name} (partition {ACTION_PK_PREFIX}<account_id>)"
+        self.entries: list[ActionEntry] = []
+        self._client = factory.client("dynamodb")
+        self._clock = clock
+        self._keys: tuple[str, str | None] | None = None
+
+    def key_names(self) -> tuple[str, str | None]:
+        """The table's (partition key, sort key) attribute names."""
+        if self._keys is None:
+            schema = self._client.describe_table(TableName=self.table_name)["Table"]["KeySchema"]
+            hash_key = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+            range_key = next((k["AttributeName"] for k in schema if k["KeyType"] == "RANGE"), None)
+            self._keys = (hash_key, range_key)
+        return self._keys
+
+    def append(self, entry: ActionEntry) -> None:
+        """Write one entry; raises botocore's ClientError when the table refuses it."""
+        entry = entry.stamped(self._clock())
+        hash_key, range_key = self.key_names()
+        sort_value = f"{entry.when}#{uuid.uuid4().hex[:12]}"
+        item: dict[str, Any] = {
+            "item_type": {"S": ITEM_TYPE},
+            **{name: {"S": value} for name, value in asdict(entry).items() if value not in (None, "")},
+        }
+        if range_key is None:
+            item[hash_key] = {"S": f"{ACTION_PK_PREFIX}{entry.account_id}#{sort_value}"}
+        else:
+            item[hash_key] = {"S": f"{ACTION_PK_PREFIX}{entry.account_id}"}
+            item[range_key] = {"S": sort_value}
+        self._client.put_item(
+            TableName=self.table_name,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": hash_key},
+        )
+        self.entries.append(entry)
+
+    def read(self, account_id: str) -> list[dict[str, str]]:
+        """An account's entries, oldest first (for tests and `--show` style reporting)."""
+        hash_key, range_key = self.key_names()
+        if range_key is None:
+            raise NotImplementedError("reading the action log needs a table with a sort key")
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": hash_key},
+            ExpressionAttributeValues={":pk": {"S": f"{ACTION_PK_PREFIX}{account_id}"}},
+        )
+        return [{k: v["S"] for k, v in item.items() if "S" in v} for page in pages for item in page["Items"]]
+
+
+def open_action_log(factory: ClientFactory, table_name: str | None) -> ActionLog:
+    """The DynamoDB log when a table name is given, else the skipped (in-memory) one."""
+    if table_name:
+        return DynamoActionLog(factory, table_name)
+    return SkippedActionLog()

@@ -1,0 +1,103 @@
+"""How the operations verbs (doctor, enable, remediate, unlock) are invoked from the command line.
+
+The flags they share (consent, the action-log table), the client factory their AWS flags describe, and
+how their refusals end: one ``refused:`` line and exit code 2, never a traceback, nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from collections.abc import Callable
+
+import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+from rootwatch.aws.clients import ClientFactory
+from rootwatch.aws.errors import classify
+from rootwatch.cli import EXIT_UNEXPECTED, EXIT_USAGE, UsageError
+from rootwatch.domain.errors import RootwatchError
+from rootwatch.operations.action_log import ActionLog, open_action_log
+from rootwatch.operations.consent import Consent, NoTerminalError, consent_mode
+from rootwatch.operations.preflight import Refusal
+
+TABLE_ENV = "ROOTWATCH_TABLE"
+
+
+def add_consent_args(parser: argparse.ArgumentParser) -> None:
+    """--dry-run (the default), --execute (ask for each change), --yes (do not ask; implies --execute)."""
+    group = parser.add_argument_group("safety (the default is a dry run)")
+    group.add_argument("--dry-run", action="store_true", help="only show what would change (default)")
+    group.add_argument("--execute", action="store_true", help="make the change, asking for confirmation each time")
+    group.add_argument("--yes", action="store_true", help="make the change without asking (implies --execute)")
+
+
+def add_table_arg(parser: argparse.ArgumentParser) -> None:
+    """--table: the status table that receives the action log (default $ROOTWATCH_TABLE)."""
+    parser.add_argument(
+        "--table",
+        default=os.environ.get(TABLE_ENV),
+        help=f"status table for the action log (default: ${TABLE_ENV}; without one, actions are not recorded)",
+    )
+
+
+def consent_from_args(args: argparse.Namespace) -> Consent:
+    """The Consent the flags ask for; UsageError for contradictory flags."""
+    try:
+        return Consent(consent_mode(dry_run=args.dry_run, execute=args.execute, yes=args.yes))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def factory_from_args(args: argparse.Namespace) -> ClientFactory:
+    """A ClientFactory for --profile/--region/--endpoint-url (region: flag, profile, else us-east-1)."""
+    session = botocore.session.Session(profile=args.profile)
+    try:
+        region = args.region or session.get_config_variable("region") or "us-east-1"
+    except ProfileNotFound as exc:
+        raise UsageError(f"--profile: {exc}") from None
+    return ClientFactory(region=region, endpoint_url=args.endpoint_url or None, botocore_session=session)
+
+
+def action_log_from_args(factory: ClientFactory, args: argparse.Namespace) -> ActionLog:
+    """The action log for --table; checks the table exists before anything is changed."""
+    log = open_action_log(factory, args.table)
+    key_names = getattr(log, "key_names", None)
+    if key_names is not None:
+        try:
+            key_names()
+        except ClientError as exc:
+            error = classify(exc)
+            raise UsageError(
+                f"--table: cannot use {args.table!r} for the action log: {error.aws_code}: {error.message}"
+            ) from None
+    return log
+
+
+def operator_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wrap a verb's run(): refusals exit 2 with one line; AWS/setup failures get one clear line too."""
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except Refusal as exc:
+            print(f"refused: {exc.message}", file=sys.stderr)
+            return EXIT_USAGE
+        except NoTerminalError as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except NoCredentialsError:
+            print("error: no AWS credentials found (set a profile with --profile, or AWS_* variables)", file=sys.stderr)
+            return EXIT_USAGE
+        except RootwatchError as exc:
+            print(f"error: {exc.operation or 'AWS'}: {exc.aws_code}: {exc.message}", file=sys.stderr)
+            return EXIT_UNEXPECTED
+        except (ClientError, BotoCoreError) as exc:
+            error = classify(exc)
+            print(f"error: {error.operation or 'AWS'}: {error.aws_code}: {error.message}", file=sys.stderr)
+            return EXIT_UNEXPECTED
+
+    return wrapper
