@@ -55,7 +55,18 @@ _deserializer = TypeDeserializer()
 
 
 def _to_item(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in data.items()}
+    return {key: _serializer.serialize(_dynamo_value(value)) for key, value in data.items()}
+
+
+def _dynamo_value(value: Any) -> Any:
+    """DynamoDB numbers are Decimals; floats (durations) go through their shortest text form."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dynamo_value(v) for v in value]
+    return value
 
 
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
