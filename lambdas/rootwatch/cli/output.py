@@ -144,7 +144,7 @@ def _render_table(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, header_style="bold", show_lines=False, pad_edge=False)
+    table = Table(title=title, header_style="bold", show_lines=False)
     for key in keys:
         table.add_column(headers.get(key, key), overflow="fold")
     cells = [[table_value(row.get(key)) for key in keys] for row in rows]

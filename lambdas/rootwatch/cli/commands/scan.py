@@ -342,6 +342,7 @@ def _raise_if_feature_disabled(record: AuditRecord, stop: threading.Event) -> No
 def _factory_from_args(args: argparse.Namespace) -> ClientFactory:
     session = botocore.session.Session(profile=args.profile)
     try:
+        session.get_scoped_config()  # an unknown --profile fails here, not at the first call
         region = args.region or session.get_config_variable("region") or "us-east-1"
     except ProfileNotFound as exc:
         raise UsageError(f"--profile: {exc}") from exc
