@@ -1,0 +1,302 @@
+"""`rootwatch remediate` against the sandbox: dry run by default, seed 002's order, refusals, the action log."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+from rootwatch.cli import main
+from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch.sandbox.rootstate import STATE
+from rootwatch.sandbox.seeding import describe_root_user
+
+EVERYTHING = {
+    "password": True,
+    "access_keys": ["Active", "Inactive"],
+    "mfa_devices": ["virtual"],
+    "signing_certificates": ["Active"],
+}
+
+
+class Terminal(io.StringIO):
+    """A stdin that says it is a terminal, with the operator's answers already typed."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def org(sandbox: Any) -> dict[str, Any]:
+    """Two member accounts: A and B with every kind of root credential; C with none."""
+    created = sandbox.create_demo_org(accounts=3, seed=7)
+    a, b, c = (account["account_id"] for account in created["accounts"])
+    sandbox.set_root_credentials(a, **EVERYTHING)
+    sandbox.set_root_credentials(b, **EVERYTHING)
+    sandbox.set_root_credentials(c)
+    return {"a": a, "b": b, "c": c, "organization_id": created["organization_id"]}
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every API call made by any botocore client (the caller's and the root sessions'), in order."""
+    made: list[tuple[str, dict[str, Any]]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        made.append((operation_name, dict(api_params)))
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return made
+
+
+def root_state(account_id: str) -> dict[str, Any]:
+    user = STATE.known_root_user(account_id)
+    return describe_root_user(user) if user is not None else {}
+
+
+def all_root_states(org: dict[str, Any]) -> dict[str, Any]:
+    return {key: root_state(org[key]) for key in ("a", "b", "c")}
+
+
+def member_credentials(monkeypatch: pytest.MonkeyPatch, account_id: str) -> None:
+    """Make the CLI run as a role in a member account (moto maps assumed-role credentials to that account)."""
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/operator", RoleSessionName="not-management"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+
+
+def create_status_table(name: str = "rootwatch-status") -> str:
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def action_items(table: str, account_id: str) -> list[dict[str, str]]:
+    items = boto3.client("dynamodb", region_name="us-east-1").query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ACTION#{account_id}"}},
+    )["Items"]
+    return [{k: v["S"] for k, v in item.items()} for item in items]
+
+
+def test_default_is_a_dry_run_that_lists_ids_and_dates_and_changes_nothing(org, capsys):
+    before = all_root_states(org)
+    code = main(["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{org['c']}"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert all_root_states(org) == before
+    assert "DRY RUN" in out and "dry run: nothing was changed" in out
+    for key_id in before["a"]["access_key_ids"]:
+        assert key_id in out
+    assert before["a"]["signing_certificate_ids"][0] in out
+    assert before["a"]["mfa_serial_numbers"][0] in out
+    assert "DeleteLoginProfile login-profile (since " in out
+    assert "nothing to delete" in out  # account C
+
+
+def test_yes_deletes_in_seed_002_order_with_the_delete_task_policy_and_reaudits(org, calls, capsys):
+    seeded = root_state(org["a"])
+    code = main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    deletions = [(name, params) for name, params in calls if name.startswith(("Delete", "Deactivate"))]
+    assert [name for name, _ in deletions] == [
+        "DeleteSigningCertificate",
+        "DeleteAccessKey",
+        "DeleteAccessKey",
+        "DeactivateMFADevice",
+        "DeleteLoginProfile",
+    ]
+    assert deletions[0][1] == {"CertificateId": seeded["signing_certificate_ids"][0]}
+    assert {p["AccessKeyId"] for _, p in deletions[1:3]} == set(seeded["access_key_ids"])
+    assert all("UserName" not in params for _, params in deletions)  # as root, never a named user
+    policies = [p["TaskPolicyArn"]["arn"].rsplit("/", 1)[1] for name, p in calls if name == "AssumeRoot"]
+    # read-only plan, then the delete session, then the audit engine's re-audit
+    assert policies == ["IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials", "IAMAuditRootUserCredentials"]
+    after = root_state(org["a"])
+    assert after["password"] is False and not after["access_key_ids"] and not after["mfa_serial_numbers"]
+    assert not after["signing_certificate_ids"]
+    assert "now: no root credentials" in out
+
+
+def test_credentials_flag_limits_the_kinds_deleted(org, capsys):
+    seeded = root_state(org["a"])
+    assert (
+        main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--credentials", "access_keys", "--yes"])
+        == 0
+    )
+    after = root_state(org["a"])
+    assert after["access_key_ids"] == []
+    assert after["password"] is True
+    assert after["mfa_serial_numbers"] == seeded["mfa_serial_numbers"]
+    assert "root credentials present: password, signing_certificates, mfa" in capsys.readouterr().out
+
+
+def test_a_failed_step_stops_that_account_and_the_others_continue(org, sandbox, capsys):
+    sandbox.add_fault(org["a"], "DeleteAccessKey", "AccessDenied", "explicit deny in a service control policy")
+    code = main(["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{org['b']}", "--yes"])
+    out = capsys.readouterr().out
+    assert code == 3
+    a, b = root_state(org["a"]), root_state(org["b"])
+    assert a["signing_certificate_ids"] == []  # step 1 ran
+    assert len(a["access_key_ids"]) == 2  # step 2 failed
+    assert a["mfa_serial_numbers"] and a["password"]  # steps 3-4 not attempted
+    assert b == {**b, "password": False, "access_key_ids": [], "mfa_serial_numbers": [], "signing_certificate_ids": []}
+    assert "FAILED        DeleteAccessKey" in out and "not attempted" in out
+    assert "1 cleaned, 1 failed" in out
+
+
+def test_the_management_account_is_refused_and_nothing_changes(org, capsys):
+    before = all_root_states(org)
+    code = main(["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{MANAGEMENT_ACCOUNT_ID}", "--yes"])
+    assert code == 2
+    assert "is the management account" in capsys.readouterr().err
+    assert all_root_states(org) == before
+
+
+def test_an_account_outside_the_organization_is_refused(org, capsys):
+    assert main(["remediate", "delete-root-credentials", "--accounts", "999999999999", "--yes"]) == 2
+    assert "999999999999 is not a member of organization" in capsys.readouterr().err
+
+
+def test_a_disabled_feature_is_refused_with_seed_000_message(org, capsys):
+    boto3.client("iam", region_name="us-east-1").disable_organizations_root_credentials_management()
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "RootCredentialsManagement is not enabled" in err and "Service not enabled for AWS Organizations." in err
+    assert "rootwatch enable" in err
+    assert all_root_states(org) == before
+
+
+def test_a_member_account_caller_is_refused(org, monkeypatch, capsys):
+    member_credentials(monkeypatch, org["c"])
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 2
+    assert "neither the management account" in capsys.readouterr().err
+    assert all_root_states(org) == before
+
+
+def test_execute_without_a_terminal_and_without_yes_is_refused(org, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--execute"]) == 2
+    assert "stdin is not a terminal" in capsys.readouterr().err
+    assert all_root_states(org) == before
+
+
+def test_each_account_is_confirmed_separately_and_a_no_leaves_it_untouched(org, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("y\nn\n"))
+    before_b = root_state(org["b"])
+    code = main(["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{org['b']}", "--execute"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("[y/N]") == 2
+    assert root_state(org["a"])["access_key_ids"] == []
+    assert root_state(org["b"]) == before_b
+    assert "1 cleaned, 0 failed, 1 declined" in out
+
+
+def test_declining_every_confirmation_changes_nothing_and_exits_1(org, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--execute"]) == 1
+    assert all_root_states(org) == before
+
+
+def test_all_with_credentials_targets_only_members_with_credentials(org, calls, capsys):
+    code = main(["remediate", "delete-root-credentials", "--all-with-credentials", "--yes"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    deleting = {
+        p["TargetPrincipal"]
+        for name, p in calls
+        if name == "AssumeRoot" and p["TaskPolicyArn"]["arn"].endswith("IAMDeleteRootUserCredentials")
+    }
+    assert deleting == {org["a"], org["b"]}
+    assert MANAGEMENT_ACCOUNT_ID not in {p.get("TargetPrincipal") for name, p in calls if name == "AssumeRoot"}
+    assert "2 cleaned, 0 failed" in out
+
+
+def test_every_action_is_appended_to_the_status_table_with_who_and_when(org, capsys):
+    table = create_status_table()
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes", "--table", table]) == 0
+    items = action_items(table, org["a"])
+    assert [i["action"] for i in items] == [
+        "DeleteSigningCertificate",
+        "DeleteAccessKey",
+        "DeleteAccessKey",
+        "DeactivateMFADevice",
+        "DeleteLoginProfile",
+    ]
+    assert {i["who"] for i in items} == {"arn:aws:sts::123456789012:user/moto"}
+    assert all(i["result"] == "done" and i["when"].startswith("20") for i in items)
+    assert all(i["task_policy"] == "IAMDeleteRootUserCredentials" for i in items)
+    assert f"DynamoDB table {table}" in capsys.readouterr().out
+
+
+def test_without_a_table_the_output_says_the_action_log_is_skipped(org, monkeypatch, capsys):
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 0
+    assert "audit log: skipped" in capsys.readouterr().out
+
+
+def test_a_missing_table_is_refused_before_anything_is_deleted(org, capsys):
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes", "--table", "nope"]) == 2
+    assert "--table" in capsys.readouterr().err
+    assert all_root_states(org) == before
+
+
+# -- allow-password-recovery --------------------------------------------------------------------------------
+
+
+def test_password_recovery_dry_run_explains_and_changes_nothing(org, capsys):
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"]]) == 0
+    out = capsys.readouterr().out
+    assert "only the password shows as present" in out
+    assert root_state(org["c"])["password"] is False
+
+
+def test_password_recovery_creates_the_login_profile_and_only_the_password_appears(org, calls, capsys):
+    table = create_status_table()
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--yes", "--table", table]) == 0
+    out = capsys.readouterr().out
+    assert root_state(org["c"])["password"] is True
+    assert "now: root credentials present: password" in out
+    policies = [p["TaskPolicyArn"]["arn"].rsplit("/", 1)[1] for name, p in calls if name == "AssumeRoot"]
+    assert "IAMCreateRootUserPassword" in policies
+    assert "IAMDeleteRootUserCredentials" not in policies
+    assert [i["action"] for i in action_items(table, org["c"])] == ["CreateLoginProfile"]
+
+
+def test_password_recovery_when_a_password_exists_does_nothing(org, capsys):
+    assert main(["remediate", "allow-password-recovery", "--account", org["a"], "--yes"]) == 0
+    assert "already has a login profile" in capsys.readouterr().out
+
+
+def test_password_recovery_refuses_the_management_account(org, capsys):
+    assert main(["remediate", "allow-password-recovery", "--account", MANAGEMENT_ACCOUNT_ID, "--yes"]) == 2
+    assert "is the management account" in capsys.readouterr().err
+
+
+def test_password_recovery_denied_by_an_scp_is_reported_as_failed(org, sandbox, capsys):
+    sandbox.add_fault(org["c"], "CreateLoginProfile", "AccessDenied")
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--yes"]) == 3
+    assert "FAILED  CreateLoginProfile: AccessDenied" in capsys.readouterr().out
+    assert root_state(org["c"])["password"] is False
