@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
 from moto import mock_aws
 
-from rootwatch.sandbox import patches
+from rootwatch.sandbox import patches, seeding
+from rootwatch.sandbox.rootstate import STATE, SandboxClock
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -51,8 +54,65 @@ class Sandbox:
                 os.environ[key] = value
         self._saved_env.clear()
 
+    # --- seeding and faults (the same API as POST /_rootwatch/... on a server) -------------------
+    @property
+    def clock(self) -> SandboxClock:
+        """The sandbox's clock: ``sandbox.clock.advance(901)`` expires a 900-second root session."""
+        return STATE.clock
+
+    def set_root_credentials(
+        self,
+        account_id: str,
+        password: bool = False,
+        access_keys: Iterable[str] = (),
+        mfa_devices: Iterable[str] = (),
+        signing_certificates: Iterable[str] = (),
+        password_last_used: str | None = None,
+        access_key_last_used: str | None = None,
+    ) -> dict[str, Any]:
+        """Replace an account's root credentials; answers with the created ids (see seeding.set_root_credentials)."""
+        return seeding.set_root_credentials(
+            {
+                "account_id": account_id,
+                "password": password,
+                "access_keys": list(access_keys),
+                "mfa_devices": list(mfa_devices),
+                "signing_certificates": list(signing_certificates),
+                "password_last_used": password_last_used,
+                "access_key_last_used": access_key_last_used,
+            }
+        )
+
+    def set_account_state(self, account_id: str, state: str) -> dict[str, Any]:
+        """Set an account's Organizations State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED)."""
+        return seeding.set_account_state({"account_id": account_id, "state": state})
+
+    def add_fault(
+        self, account_id: str, operation: str, error_code: str, message: str | None = None, count: int | None = None
+    ) -> dict[str, Any]:
+        """Make ``operation`` fail for ``account_id``: ``count`` times, or always when None (see docs/sandbox.md)."""
+        return seeding.add_fault(
+            {
+                "account_id": account_id,
+                "operation": operation,
+                "error_code": error_code,
+                "message": message,
+                "count": count,
+            }
+        )
+
+    def clear_faults(self) -> dict[str, Any]:
+        """Remove every injected fault."""
+        return seeding.clear_faults({})
+
+    def create_demo_org(self, accounts: int, seed: int = 0) -> dict[str, Any]:
+        """An org with ``accounts`` members, its root-access features on, in a seeded mix of credential states."""
+        return seeding.create_demo_org({"accounts": accounts, "seed": seed})
+
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

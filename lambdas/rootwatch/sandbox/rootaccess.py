@@ -1,5 +1,540 @@
-"""Centralized root access on top of moto (AssumeRoot, root users, task-policy scope, org features)."""
+"""Centralized root access on top of moto: AssumeRoot, root users, task-policy scope, org features, faults.
+
+Every moto request passes ``BaseResponse.call_action`` (S3 passes its own authorization hook
+instead). ``install()`` puts one check in front of both:
+
+1. a call made with root-session credentials must not be expired, must not hit an injected fault
+   and must be an action its task policy allows (otherwise the explicit-deny error of seed 000);
+2. any other call may hit an injected fault for its account;
+3. the operations moto lacks or gets wrong for root access are answered here (AssumeRoot,
+   GetCallerIdentity of a root session, the root user's no-UserName IAM calls, the IAM
+   organization features, ListAccounts pages of at most 20); everything else goes on to moto.
+
+Root-session credentials map to the member account through ``get_current_account``, so every
+moto service sees the member account, as moto does for ``assume_role`` credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from moto.core import serialize as moto_serialize
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.base_backend import BackendDict
+from moto.core.errors import ErrorLookupFactory, ErrorShape
+from moto.core.responses import ActionResult, BaseResponse
+from moto.iam.models import AccountSummary
+from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
+
+from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
+from rootwatch.sandbox import orgview, rootuser_api
+from rootwatch.sandbox.rootstate import (
+    ORGANIZATION_FEATURES,
+    ROOT_CREDENTIALS_MANAGEMENT,
+    ROOT_SESSIONS,
+    STATE,
+    RootSession,
+    RootUser,
+    random_id,
+)
+from rootwatch.sandbox.sandbox_errors import SandboxError
+
+DEFAULT_ROOT_SESSION_SECONDS = 900
+MAX_ROOT_SESSION_SECONDS = 900
+LIST_ACCOUNTS_MAX_RESULTS = 20
+
+#: Seed 000, word for word.
+SERVICE_NOT_ENABLED = "Service not enabled for AWS Organizations."
+ROOT_SESSIONS_NOT_ENABLED = "Root sessions feature is not enabled for your AWS Organization."
+EXPIRED_TOKEN = "The security token included in the request is expired"  # noqa: S105 - an error message
+
+_TARGET_ACCOUNT = re.compile(r"^(?:arn:aws:iam::)?(\d{12})(?::root)?$")
+_ACCOUNT_ARN = re.compile(r"^arn:aws:iam::(\d{12}):root$")
+
+#: moto service name -> IAM action prefix, where they differ.
+_ACTION_PREFIX = {"stepfunctions": "states", "sns": "sns", "elbv2": "elasticloadbalancing"}
+#: The code each service uses for "access denied", where it is not AccessDenied.
+_DENY_CODE = {
+    "ec2": "UnauthorizedOperation",
+    "dynamodb": "AccessDeniedException",
+    "lambda": "AccessDeniedException",
+    "stepfunctions": "AccessDeniedException",
+    "organizations": "AccessDeniedException",
+    "kms": "AccessDeniedException",
+    "logs": "AccessDeniedException",
+    "sns": "AuthorizationError",
+}
+_DENY_CODES = frozenset(_DENY_CODE.values()) | {"AccessDenied"}
+_THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
+_STATUS_BY_CODE = {"ServiceUnavailable": 503, "InternalFailure": 500, "InternalError": 500, "ServiceFailure": 500}
+
+Response = tuple[int, dict[str, str], Any]
+Handler = Callable[[BaseResponse, RootSession | None], "dict[str, Any] | Response | None"]
+
+_install_lock = threading.Lock()
+_installed = False
 
 
+# --- errors -----------------------------------------------------------------------------------
+def _action_name(service: str, action: str) -> str:
+    return f"{_ACTION_PREFIX.get(service, service)}:{action}"
+
+
+def _deny_error(service: str, principal_arn: str, action: str, policy_kind: str) -> SandboxError:
+    """AWS's explicit-deny answer; ``policy_kind`` is "an identity-based policy" or "a service control policy"."""
+    message = (
+        f"User: {principal_arn} is not authorized to perform: {_action_name(service, action)} "
+        f"with an explicit deny in {policy_kind}"
+    )
+    code = _DENY_CODE.get(service, "AccessDenied")
+    if code == "UnauthorizedOperation":
+        message = "You are not authorized to perform this operation. " + message
+    return SandboxError(code, message, status=403)
+
+
+def _fault_error(fault_code: str, message: str | None, service: str, principal_arn: str, action: str) -> SandboxError:
+    """The error an injected fault produces. A deny with no message gets AWS's SCP wording for the actual action."""
+    if fault_code in _DENY_CODES:
+        if message is None:
+            error = _deny_error(service, principal_arn, action, "a service control policy")
+            return SandboxError(fault_code, error.message, status=403)
+        return SandboxError(fault_code, message, status=403)
+    if fault_code in _THROTTLING_CODES:
+        status = 503 if fault_code == "RequestLimitExceeded" else 400
+        return SandboxError(fault_code, message or "Rate exceeded", status=status)
+    return SandboxError(
+        fault_code, message or f"{fault_code} (injected by the rootwatch sandbox)", _STATUS_BY_CODE.get(fault_code, 400)
+    )
+
+
+def _caller_arn(resp: BaseResponse) -> str:
+    """The ARN moto considers the caller to be (for fault messages on non-root callers)."""
+    try:
+        from moto.sts.models import sts_backends
+
+        backend = sts_backends[resp.current_account]["aws"]
+        return backend.get_caller_identity(resp.access_key, resp.region)[1]
+    except Exception:  # only a message; never fail a request over it
+        return f"arn:aws:iam::{resp.current_account}:root"
+
+
+# --- the checks -------------------------------------------------------------------------------
+def _authorize_root_session(session: RootSession, service: str, action: str) -> None:
+    """Expiry, injected faults and the task policy's scope, for a call made with root-session credentials."""
+    if STATE.clock.now() >= session.expiration:
+        raise SandboxError("ExpiredToken", EXPIRED_TOKEN, status=403)
+    if service == "sts" and action == "GetCallerIdentity":
+        # Needs no permission in AWS: neither the task policy nor an SCP can deny it.
+        fault = STATE.take_fault(session.account_id, action, root_session=False)
+    else:
+        fault = STATE.take_fault(session.account_id, action, root_session=True)
+    if fault is not None:
+        raise _fault_error(fault.error_code, fault.message, service, session.principal_arn, action)
+    if service == "sts" and action == "GetCallerIdentity":
+        return
+    if _action_name(service, action) not in ALLOWED_ACTIONS[session.task_policy]:
+        raise _deny_error(service, session.principal_arn, action, "an identity-based policy")
+
+
+def _check_other_caller(resp: BaseResponse, service: str, action: str) -> None:
+    """Injected faults for calls not made by a root session: the fault's account is the caller's."""
+    fault = STATE.take_fault(resp.current_account, action, root_session=False)
+    if fault is not None:
+        raise _fault_error(fault.error_code, fault.message, service, _caller_arn(resp), action)
+
+
+def _serialize(resp: BaseResponse, result: object) -> Response:
+    status, headers, body = resp.serialized(ActionResult(result))
+    headers, body = resp._enrich_response(headers, body)
+    return status, headers, body
+
+
+def _intercept(resp: BaseResponse) -> Response | None:
+    """The sandbox's answer to this request, or None to let moto answer it."""
+    service = resp.service_name or ""
+    action = resp._get_action()
+    session = STATE.session_for(resp.access_key)
+    try:
+        if session is not None:
+            _authorize_root_session(session, service, action)
+        elif not (service == "sts" and action == "AssumeRoot"):  # AssumeRoot's fault account is the target
+            _check_other_caller(resp, service, action)
+        handler = _HANDLERS.get((service, action))
+        if handler is None:
+            return None
+        result = handler(resp, session)
+    except SandboxError as error:
+        return _serialize(resp, error)
+    if result is None or isinstance(result, tuple):
+        return result
+    return _serialize(resp, result)
+
+
+# --- STS --------------------------------------------------------------------------------------
+def _validation_error(message: str) -> SandboxError:
+    return SandboxError("ValidationError", f"1 validation error detected: {message}", status=400)
+
+
+def _parse_assume_root(params: dict[str, Any]) -> tuple[str, TaskPolicy, int]:
+    """Validates AssumeRoot's parameters as STS does: target account id, task policy, duration."""
+    target = params.get("TargetPrincipal")
+    if target is None:
+        raise _validation_error("Value null at 'targetPrincipal' failed to satisfy constraint: Member must not be null")
+    if len(target) < 12:
+        raise _validation_error(
+            f"Value '{target}' at 'targetPrincipal' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 12"
+        )
+    if len(target) > 2048:
+        raise _validation_error(
+            f"Value '{target}' at 'targetPrincipal' failed to satisfy constraint: "
+            "Member must have length less than or equal to 2048"
+        )
+    match = _TARGET_ACCOUNT.match(target)
+    if match is None or (target.startswith("arn:") and not _ACCOUNT_ARN.match(target)):
+        raise SandboxError(
+            "ValidationError",
+            f"Invalid TargetPrincipal '{target}': expected an AWS account ID or arn:aws:iam::<account-id>:root.",
+        )
+    policy_arn = (params.get("TaskPolicyArn") or {}).get("arn")
+    if policy_arn is None:
+        raise _validation_error("Value null at 'taskPolicyArn' failed to satisfy constraint: Member must not be null")
+    try:
+        policy = TaskPolicy.from_arn(policy_arn)
+    except ValueError:
+        raise SandboxError(
+            "ValidationError", f"The TaskPolicyArn {policy_arn} is not a supported root task policy."
+        ) from None
+    duration = params.get("DurationSeconds")
+    duration = DEFAULT_ROOT_SESSION_SECONDS if duration is None else int(duration)
+    if duration < 0:
+        raise _validation_error(
+            f"Value '{duration}' at 'durationSeconds' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 0"
+        )
+    if duration > MAX_ROOT_SESSION_SECONDS:
+        raise _validation_error(
+            f"Value '{duration}' at 'durationSeconds' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {MAX_ROOT_SESSION_SECONDS}"
+        )
+    return match.group(1), policy, duration
+
+
+def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, Any]:
+    """STS AssumeRoot: short-term credentials for a member account's root, limited to one task policy."""
+    target, policy, duration = _parse_assume_root(resp.params)
+    fault = STATE.take_fault(target, "AssumeRoot", root_session=False)
+    if fault is not None:
+        raise _fault_error(fault.error_code, fault.message, "sts", _caller_arn(resp), "AssumeRoot")
+    caller = resp.current_account
+    backend = orgview.management_backend(caller)
+    if backend is None or not (
+        backend.org.master_account_id == caller or orgview.is_iam_delegated_admin(backend, caller)
+    ):
+        raise SandboxError(
+            "AccessDenied",
+            "Only the management account or the delegated administrator for iam.amazonaws.com "
+            "of an AWS Organization can call AssumeRoot.",
+            status=403,
+        )
+    features = STATE.enabled_features(backend.org.id)
+    if not orgview.trusted_access_enabled(backend) or not features:
+        raise SandboxError("AccessDenied", SERVICE_NOT_ENABLED, status=403)
+    if policy.required_feature not in features:
+        message = ROOT_SESSIONS_NOT_ENABLED if policy.required_feature == ROOT_SESSIONS else SERVICE_NOT_ENABLED
+        raise SandboxError("AccessDenied", message, status=403)
+    if target == backend.org.master_account_id:
+        raise SandboxError(
+            "AccessDenied", "AssumeRoot cannot target the management account of the organization.", status=403
+        )
+    account = orgview.find_account(backend, target)
+    if account is None:
+        raise SandboxError("AccessDenied", f"Account {target} is not a member of your AWS Organization.", status=403)
+    state = orgview.account_state(account)
+    if state != "ACTIVE":
+        raise SandboxError("AccessDenied", f"Account {target} is not active (state {state}).", status=403)
+    root_session = RootSession(
+        access_key_id=random_id("ASIA", 20),
+        secret_access_key=random_id("", 40),
+        session_token=base64.b64encode(random_id("ROOT", 120).encode()).decode(),
+        account_id=target,
+        task_policy=policy,
+        expiration=STATE.clock.now() + dt.timedelta(seconds=duration),
+    )
+    STATE.add_session(root_session)
+    # Seed 000: real AWS answers with Credentials only (no SourceIdentity unless the caller had one).
+    return {
+        "Credentials": {
+            "AccessKeyId": root_session.access_key_id,
+            "SecretAccessKey": root_session.secret_access_key,
+            "SessionToken": root_session.session_token,
+            "Expiration": root_session.expiration,
+        }
+    }
+
+
+def get_caller_identity(resp: BaseResponse, session: RootSession | None) -> dict[str, Any] | None:
+    """A root session is ``arn:aws:iam::<id>:root`` with UserId and Account the account id (seed 004)."""
+    if session is None:
+        return None
+    return {"UserId": session.account_id, "Account": session.account_id, "Arn": session.principal_arn}
+
+
+# --- IAM: the root user ---------------------------------------------------------------------------
+def root_user_for(account_id: str) -> RootUser:
+    """The account's root user; a new one is dated just before the account joined the org (as in seed 000)."""
+    user = STATE.known_root_user(account_id)
+    if user is not None:
+        return user
+    created = None
+    backend = orgview.management_backend(account_id)
+    account = orgview.find_account(backend, account_id) if backend is not None else None
+    if account is not None:
+        created = account.create_time.replace(tzinfo=dt.UTC, microsecond=0) - dt.timedelta(seconds=1)
+    return STATE.root_user(account_id, create_date=created)
+
+
+def _root_user_call(operation: str) -> Handler:
+    def handle(resp: BaseResponse, session: RootSession | None) -> dict[str, Any] | None:
+        if session is None or resp.params.get("UserName"):
+            return None  # an IAM user's call: moto's business
+        return rootuser_api.HANDLERS[operation](root_user_for(session.account_id), resp.params)
+
+    return handle
+
+
+# --- IAM: organization features ---------------------------------------------------------------
+def _features_context(resp: BaseResponse, management_only: bool) -> tuple[Any, str]:
+    """The caller's org backend and org id, after the checks IAM makes for its organization-features API."""
+    caller = resp.current_account
+    backend = orgview.management_backend(caller)
+    if backend is None:
+        raise SandboxError(
+            "OrganizationNotFoundException", "The request was rejected because no organization was found.", 400
+        )
+    is_management = backend.org.master_account_id == caller
+    if not is_management and not orgview.is_iam_delegated_admin(backend, caller):
+        raise SandboxError(
+            "AccountNotManagementOrDelegatedAdministratorException",
+            "The request was rejected because the account is not the management account or the delegated "
+            "administrator for IAM.",
+            400,
+        )
+    if management_only and not is_management:
+        raise SandboxError(
+            "CallerIsNotManagementAccountException",
+            "The request was rejected because the caller is not the management account of the organization.",
+            400,
+        )
+    if backend.org.feature_set != "ALL":
+        raise SandboxError(
+            "OrganizationNotInAllFeaturesModeException",
+            "The request was rejected because the organization does not have all features enabled.",
+            400,
+        )
+    if not orgview.trusted_access_enabled(backend):
+        raise SandboxError(
+            "ServiceAccessNotEnabledException",
+            "The request was rejected because trusted access for IAM is not enabled in AWS Organizations "
+            "(organizations enable-aws-service-access --service-principal iam.amazonaws.com).",
+            400,
+        )
+    return backend, backend.org.id
+
+
+def _features_answer(organization_id: str, features: set[str]) -> dict[str, Any]:
+    return {
+        "OrganizationId": organization_id,
+        "EnabledFeatures": [feature for feature in ORGANIZATION_FEATURES if feature in features],
+    }
+
+
+def list_organizations_features(resp: BaseResponse, session: RootSession | None) -> dict[str, Any]:
+    """Which of RootCredentialsManagement and RootSessions the org has enabled."""
+    _, organization_id = _features_context(resp, management_only=False)
+    return _features_answer(organization_id, STATE.enabled_features(organization_id))
+
+
+def _set_feature(feature: str, enabled: bool) -> Handler:
+    def handle(resp: BaseResponse, session: RootSession | None) -> dict[str, Any]:
+        _, organization_id = _features_context(resp, management_only=True)
+        return _features_answer(organization_id, STATE.set_feature(organization_id, feature, enabled))
+
+    return handle
+
+
+# --- Organizations ------------------------------------------------------------------------------
+def _invalid_input(reason: str, message: str) -> SandboxError:
+    error = SandboxError("InvalidInputException", message, status=400)
+    error.Reason = reason  # type: ignore[attr-defined]  # serialized as the shape's Reason member
+    return error
+
+
+def encode_page_token(offset: int) -> str:
+    """An opaque ListAccounts NextToken for the page starting at ``offset``."""
+    return base64.urlsafe_b64encode(json.dumps({"rootwatch-offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str) -> int:
+    """The offset in a NextToken made by ``encode_page_token``; ValueError for anything else."""
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["rootwatch-offset"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as error:
+        raise ValueError(token) from error
+    if not isinstance(offset, int) or offset < 0:
+        raise ValueError(token)
+    return offset
+
+
+def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response | None:
+    """ListAccounts as AWS pages it: MaxResults 1-20 (default 20), opaque NextToken, with State and Status."""
+    if resp.current_account not in organizations_backends:
+        return None
+    backend = organizations_backends[resp.current_account]["aws"]
+    if backend.org is None:
+        return None  # not a management account: moto's own error
+    params = json.loads(resp.body or "{}") if isinstance(resp.body, str) else {}
+    max_results = params.get("MaxResults", LIST_ACCOUNTS_MAX_RESULTS)
+    if not isinstance(max_results, int) or max_results < 1:
+        raise _invalid_input(
+            "MIN_VALUE_EXCEEDED", "You provided a value that is smaller than the minimum allowed value."
+        )
+    if max_results > LIST_ACCOUNTS_MAX_RESULTS:
+        raise _invalid_input("MAX_VALUE_EXCEEDED", "You provided a value that exceeds the maximum allowed value.")
+    token = params.get("NextToken")
+    try:
+        offset = decode_page_token(token) if token else 0
+    except ValueError:
+        raise _invalid_input("INVALID_PAGINATION_TOKEN", "You specified an invalid value for nextToken.") from None
+    accounts = backend.accounts
+    page = [account.describe() for account in accounts[offset : offset + max_results]]
+    body: dict[str, Any] = {"Accounts": page}
+    if offset + max_results < len(accounts):
+        body["NextToken"] = encode_page_token(offset + max_results)
+    headers = dict(resp.response_headers)
+    headers["content-type"] = "application/x-amz-json-1.1"
+    return 200, headers, json.dumps(body)
+
+
+_HANDLERS: dict[tuple[str, str], Handler] = {
+    ("sts", "AssumeRoot"): assume_root,
+    ("sts", "GetCallerIdentity"): get_caller_identity,
+    ("iam", "ListOrganizationsFeatures"): list_organizations_features,
+    ("iam", "EnableOrganizationsRootCredentialsManagement"): _set_feature(ROOT_CREDENTIALS_MANAGEMENT, True),
+    ("iam", "DisableOrganizationsRootCredentialsManagement"): _set_feature(ROOT_CREDENTIALS_MANAGEMENT, False),
+    ("iam", "EnableOrganizationsRootSessions"): _set_feature(ROOT_SESSIONS, True),
+    ("iam", "DisableOrganizationsRootSessions"): _set_feature(ROOT_SESSIONS, False),
+    ("organizations", "ListAccounts"): list_accounts,
+    **{("iam", operation): _root_user_call(operation) for operation in rootuser_api.HANDLERS},
+}
+
+
+# --- installing ---------------------------------------------------------------------------------
 def install() -> None:
-    """Patch moto's STS, IAM and Organizations responses. Idempotent."""
+    """Patch moto's request path, STS, IAM and Organizations. Process-wide and idempotent."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        _patch_request_path()
+        _patch_error_status()
+        _patch_account_summary()
+        _patch_organizations()
+        _patch_reset()
+        _installed = True
+
+
+def _patch_request_path() -> None:
+    original_current_account = BaseResponse.get_current_account
+    original_call_action = BaseResponse.call_action
+    original_s3_auth = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+
+    def get_current_account(self: BaseResponse) -> str:
+        session = STATE.session_for(self.get_access_key())
+        if session is not None:
+            return session.account_id
+        return original_current_account(self)
+
+    def call_action(self: BaseResponse) -> Response:
+        answer = _intercept(self)
+        if answer is not None:
+            return answer
+        return original_call_action(self)
+
+    def authorize_s3(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        action = str(self.data.get("Action", ""))
+        session = STATE.session_for(self.access_key)
+        if session is not None:
+            _authorize_root_session(session, "s3", action)
+        else:
+            _check_other_caller(self, "s3", action)
+        original_s3_auth(self, bucket_name=bucket_name, key_name=key_name)
+
+    BaseResponse.get_current_account = get_current_account  # type: ignore[method-assign]
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = authorize_s3  # type: ignore[method-assign]
+
+
+def _patch_error_status() -> None:
+    """Give the sandbox's own errors their HTTP status (moto would use 400 for codes its models lack)."""
+    original = moto_serialize.get_error_model
+
+    def get_error_model(exception: Exception, default_service_model: Any) -> ErrorShape:
+        if not isinstance(exception, SandboxError):
+            return original(exception, default_service_model)
+        known = ErrorLookupFactory().for_service(default_service_model).from_code(exception.code)
+        model: dict[str, Any] = dict(known._shape_model) if known is not None else {"type": "structure", "members": {}}
+        model["exception"] = True
+        model["error"] = {**model.get("error", {}), "code": exception.code, "httpStatusCode": exception.status}
+        resolver = known._shape_resolver if known is not None else None
+        return ErrorShape(shape_name=exception.code, shape_model=model, shape_resolver=resolver)
+
+    moto_serialize.get_error_model = get_error_model  # type: ignore[assignment]
+
+
+def _patch_account_summary() -> None:
+    """GetAccountSummary's four root flags come from the account's root user, whoever asks (moto hard-codes 0)."""
+    original = AccountSummary.summary_map.fget  # type: ignore[attr-defined]
+
+    def summary_map(self: AccountSummary) -> dict[str, Any]:
+        summary = original(self)
+        user = STATE.known_root_user(self._iam_backend.account_id)
+        summary.update(user.summary_flags() if user is not None else dict.fromkeys(_FLAG_NAMES, 0))
+        return summary
+
+    AccountSummary.summary_map = property(summary_map)  # type: ignore[assignment,method-assign]
+
+
+_FLAG_NAMES = (
+    "AccountMFAEnabled",
+    "AccountAccessKeysPresent",
+    "AccountPasswordPresent",
+    "AccountSigningCertificatesPresent",
+)
+
+
+def _patch_organizations() -> None:
+    """Organizations accepts iam.amazonaws.com for trusted access and for delegated administrators."""
+    if orgview.IAM_SERVICE_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
+        FakeServiceAccess.TRUSTED_SERVICES.append(orgview.IAM_SERVICE_PRINCIPAL)
+    if orgview.IAM_SERVICE_PRINCIPAL not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+        FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(orgview.IAM_SERVICE_PRINCIPAL)
+
+
+def _patch_reset() -> None:
+    """When moto resets its backends, the sandbox's root-access state goes too."""
+    original = BackendDict.reset.__func__  # type: ignore[attr-defined]
+
+    def reset(cls: type[BackendDict]) -> None:  # type: ignore[type-arg]
+        original(cls)
+        STATE.reset()
+        organizations_backends.master_accounts.clear()
+
+    BackendDict.reset = classmethod(reset)  # type: ignore[assignment,method-assign]

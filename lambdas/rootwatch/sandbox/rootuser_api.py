@@ -1,0 +1,146 @@
+"""The IAM calls a root session makes without a UserName: they read and change the account's root user.
+
+Each handler takes the root user and the request parameters and returns the response dict in
+botocore's shape (moto's serializer turns it into the wire format), or raises ``SandboxError``.
+Shapes follow seed 000's real outputs: root has no UserName or Path, just UserId and Arn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rootwatch.sandbox.rootstate import STATE, RootLoginProfile, RootUser
+from rootwatch.sandbox.sandbox_errors import SandboxError
+
+#: "Login Profile for User null": AWS renders root's missing user name as null (seed 000).
+NO_LOGIN_PROFILE_MESSAGE = "Login Profile for User null cannot be found."
+
+Params = dict[str, Any]
+Handler = Callable[[RootUser, Params], dict[str, Any]]
+
+
+def _no_such_entity(message: str) -> SandboxError:
+    return SandboxError("NoSuchEntity", message, status=404)
+
+
+def get_user(user: RootUser, params: Params) -> dict[str, Any]:
+    """GetUser works even when root has no credentials at all (seed 000)."""
+    body: dict[str, Any] = {"UserId": user.account_id, "Arn": user.arn, "CreateDate": user.create_date}
+    if user.password_last_used is not None:
+        body["PasswordLastUsed"] = user.password_last_used
+    return {"User": body}
+
+
+def get_login_profile(user: RootUser, params: Params) -> dict[str, Any]:
+    """The password's CreateDate; NoSuchEntity "Login Profile for User null" when root has no password."""
+    if user.login_profile is None:
+        raise _no_such_entity(NO_LOGIN_PROFILE_MESSAGE)
+    profile = user.login_profile
+    return {
+        "LoginProfile": {"CreateDate": profile.create_date, "PasswordResetRequired": profile.password_reset_required}
+    }
+
+
+def list_access_keys(user: RootUser, params: Params) -> dict[str, Any]:
+    """Root's access keys, inactive ones included."""
+    keys = [{"AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": k.create_date} for k in user.access_keys]
+    return {"AccessKeyMetadata": keys, "IsTruncated": False}
+
+
+def get_access_key_last_used(user: RootUser, params: Params) -> dict[str, Any]:
+    """When and where a root key was last used; "N/A" for a key never used (as IAM answers for users)."""
+    key_id = params.get("AccessKeyId")
+    key = next((k for k in user.access_keys if k.access_key_id == key_id), None)
+    if key is None:
+        raise _no_such_entity(f"The Access Key with id {key_id} cannot be found.")
+    last_used: dict[str, Any] = {"ServiceName": key.last_used_service or "N/A", "Region": key.last_used_region or "N/A"}
+    if key.last_used_date is not None:
+        last_used["LastUsedDate"] = key.last_used_date
+    return {"AccessKeyLastUsed": last_used}
+
+
+def list_mfa_devices(user: RootUser, params: Params) -> dict[str, Any]:
+    """Root's MFA devices: virtual serials are arn:aws:iam::<id>:mfa/<name>."""
+    devices = [{"SerialNumber": d.serial_number, "EnableDate": d.enable_date} for d in user.mfa_devices]
+    return {"MFADevices": devices, "IsTruncated": False}
+
+
+def list_signing_certificates(user: RootUser, params: Params) -> dict[str, Any]:
+    """Root's X.509 signing certificates."""
+    certificates = [
+        {"CertificateId": c.certificate_id, "CertificateBody": c.body, "Status": c.status, "UploadDate": c.upload_date}
+        for c in user.signing_certificates
+    ]
+    return {"Certificates": certificates, "IsTruncated": False}
+
+
+def delete_access_key(user: RootUser, params: Params) -> dict[str, Any]:
+    """Deletes one root access key (IAMDeleteRootUserCredentials)."""
+    key_id = params.get("AccessKeyId")
+    with STATE.lock:
+        key = next((k for k in user.access_keys if k.access_key_id == key_id), None)
+        if key is None:
+            raise _no_such_entity(f"The Access Key with id {key_id} cannot be found.")
+        user.access_keys.remove(key)
+    return {}
+
+
+def delete_signing_certificate(user: RootUser, params: Params) -> dict[str, Any]:
+    """Deletes one root signing certificate (IAMDeleteRootUserCredentials)."""
+    certificate_id = params.get("CertificateId")
+    with STATE.lock:
+        certificate = next((c for c in user.signing_certificates if c.certificate_id == certificate_id), None)
+        if certificate is None:
+            raise _no_such_entity(f"The Certificate with id {certificate_id} cannot be found.")
+        user.signing_certificates.remove(certificate)
+    return {}
+
+
+def deactivate_mfa_device(user: RootUser, params: Params) -> dict[str, Any]:
+    """Removes one MFA device from root (IAMDeleteRootUserCredentials)."""
+    serial = params.get("SerialNumber")
+    with STATE.lock:
+        device = next((d for d in user.mfa_devices if d.serial_number == serial), None)
+        if device is None:
+            raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
+        user.mfa_devices.remove(device)
+    return {}
+
+
+def delete_login_profile(user: RootUser, params: Params) -> dict[str, Any]:
+    """Deletes root's password; NoSuchEntity when there is none (same wording as GetLoginProfile)."""
+    with STATE.lock:
+        if user.login_profile is None:
+            raise _no_such_entity(NO_LOGIN_PROFILE_MESSAGE)
+        user.login_profile = None
+    return {}
+
+
+def create_login_profile(user: RootUser, params: Params) -> dict[str, Any]:
+    """Password recovery (IAMCreateRootUserPassword): afterwards only the password shows as present (seed 003)."""
+    reset_required = bool(params.get("PasswordResetRequired", False))
+    with STATE.lock:
+        if user.login_profile is not None:
+            raise SandboxError("EntityAlreadyExists", "Login Profile for User null already exists.", status=409)
+        user.login_profile = RootLoginProfile(create_date=STATE.clock.now(), password_reset_required=reset_required)
+        profile = user.login_profile
+    return {
+        "LoginProfile": {"CreateDate": profile.create_date, "PasswordResetRequired": profile.password_reset_required}
+    }
+
+
+#: IAM action -> handler, for root-session calls that name no user.
+HANDLERS: dict[str, Handler] = {
+    "GetUser": get_user,
+    "GetLoginProfile": get_login_profile,
+    "ListAccessKeys": list_access_keys,
+    "GetAccessKeyLastUsed": get_access_key_last_used,
+    "ListMFADevices": list_mfa_devices,
+    "ListSigningCertificates": list_signing_certificates,
+    "DeleteAccessKey": delete_access_key,
+    "DeleteSigningCertificate": delete_signing_certificate,
+    "DeactivateMFADevice": deactivate_mfa_device,
+    "DeleteLoginProfile": delete_login_profile,
+    "CreateLoginProfile": create_login_profile,
+}
