@@ -1,0 +1,153 @@
+"""`rootwatch doctor` against the sandbox: ok/warn/fail per check, the fix, and the exit code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from rootwatch.aws.clients import ClientFactory
+from rootwatch.cli import main
+from rootwatch.operations.doctor import Status, check_sts_endpoint
+from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+
+DENY_ALL_ROOT = {  # seed 003's SCP
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllDenyRoot",
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringLike": {"aws:PrincipalARN": "arn:aws:iam::*:root"}},
+        }
+    ],
+}
+
+
+@pytest.fixture
+def member(sandbox: Any) -> str:
+    return sandbox.create_demo_org(accounts=2, seed=11)["accounts"][0]["account_id"]
+
+
+def doctor(*args: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["doctor", "--format", "json", *args])
+    return code, {check["check"]: check for check in json.loads(out.getvalue())}
+
+
+def attach_scp(target: str, content: dict[str, Any]) -> None:
+    org = boto3.client("organizations", region_name="us-east-1")
+    policy = org.create_policy(
+        Content=json.dumps(content), Description="guard", Name="deny-root", Type="SERVICE_CONTROL_POLICY"
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=policy["Id"], TargetId=target)
+
+
+def test_a_ready_organization_passes_with_only_the_delegated_admin_warning(member, capsys):
+    assert main(["doctor", "--account", member]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].endswith("0 fail")
+    assert "warn  delegated admin" in out and "fix: rootwatch enable --delegated-admin" in out
+    assert f"ok    trial audit {member}" in out
+
+
+def test_every_check_has_a_status_and_the_trial_uses_the_audit_policy(member):
+    code, checks = doctor("--account", member)
+    assert code == 0
+    assert {
+        "botocore",
+        "sts endpoint",
+        "caller",
+        "trusted access",
+        "RootCredentialsManagement",
+        "RootSessions",
+        "delegated admin",
+        f"trial audit {member}",
+        "scp audit",
+    } <= set(checks)
+    assert "IAMAuditRootUserCredentials" in checks[f"trial audit {member}"]["detail"]
+
+
+def test_root_credentials_management_off_fails_with_the_fix(member):
+    boto3.client("iam", region_name="us-east-1").disable_organizations_root_credentials_management()
+    code, checks = doctor("--account", member)
+    assert code == 3
+    assert checks["RootCredentialsManagement"]["status"] == Status.FAIL
+    assert checks["RootCredentialsManagement"]["fix"] == "rootwatch enable"
+    assert checks[f"trial audit {member}"]["status"] == Status.FAIL
+    assert "Service not enabled for AWS Organizations" in checks[f"trial audit {member}"]["detail"]
+
+
+def test_root_sessions_off_is_only_a_warning(member):
+    boto3.client("iam", region_name="us-east-1").disable_organizations_root_sessions()
+    code, checks = doctor("--account", member)
+    assert code == 0
+    assert checks["RootSessions"]["status"] == Status.WARN
+    assert "rootwatch enable --root-sessions" in checks["RootSessions"]["fix"]
+
+
+def test_seed_003_scp_denying_root_fails_with_the_exemption_advice(member):
+    attach_scp(member, DENY_ALL_ROOT)
+    code, checks = doctor("--account", member)
+    assert code == 3
+    scp = checks["scp audit"]
+    assert scp["status"] == Status.FAIL
+    assert "'AllDenyRoot'" in scp["detail"] and "iam:GetAccountSummary" in scp["detail"]
+    assert "aws:AssumedRoot" in scp["fix"] and "ExemptAssumeRoot" in scp["fix"]
+    assert checks["scp remediation"]["status"] == Status.WARN
+
+
+def test_an_scp_on_the_root_applies_to_every_member(member):
+    root_id = boto3.client("organizations", region_name="us-east-1").list_roots()["Roots"][0]["Id"]
+    attach_scp(root_id, DENY_ALL_ROOT)
+    _, checks = doctor("--account", member)
+    assert checks["scp audit"]["status"] == Status.FAIL
+    assert root_id in checks["scp audit"]["detail"]
+
+
+def test_an_scp_style_deny_at_run_time_fails_the_trial_with_advice(member, sandbox):
+    sandbox.add_fault(member, "*", "AccessDenied")
+    code, checks = doctor("--account", member)
+    assert code == 3
+    trial = checks[f"trial audit {member}"]
+    assert trial["status"] == Status.FAIL and "aws:AssumedRoot" in trial["fix"]
+
+
+def test_a_member_account_caller_fails_the_caller_check(member, monkeypatch):
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/x", RoleSessionName="member"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    code, checks = doctor()
+    assert code == 3
+    assert checks["caller"]["status"] == Status.FAIL
+    assert "rootwatch enable --delegated-admin" in checks["caller"]["fix"]
+
+
+def test_the_management_account_as_trial_target_fails(member):
+    code, checks = doctor("--account", MANAGEMENT_ACCOUNT_ID)
+    assert code == 3
+    assert checks["trial audit"]["status"] == Status.FAIL
+
+
+def test_the_global_sts_endpoint_fails(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "https://sts.amazonaws.com")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    check = check_sts_endpoint(ClientFactory(region="eu-west-1"))
+    assert check.status is Status.FAIL
+    assert "https://sts.eu-west-1.amazonaws.com" in (check.fix or "")
+
+
+def test_the_default_sts_endpoint_is_regional(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_STS", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    check = check_sts_endpoint(ClientFactory(region="ap-northeast-1"))
+    assert check.status is Status.OK and "sts.ap-northeast-1.amazonaws.com" in check.detail

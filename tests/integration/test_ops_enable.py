@@ -1,0 +1,107 @@
+"""`rootwatch enable` against the sandbox: ordered, idempotent, dry run, management account only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from rootwatch.cli import main
+from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+
+
+def org_client() -> Any:
+    return boto3.client("organizations", region_name="us-east-1")
+
+
+def iam_client() -> Any:
+    return boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def bare_org(sandbox: Any) -> str:
+    """An all-features organization with one member account and nothing of root access enabled."""
+    org = org_client()
+    org.create_organization(FeatureSet="ALL")
+    status = org.create_account(Email="member@example.com", AccountName="member")["CreateAccountStatus"]
+    return org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+
+
+def state() -> dict[str, Any]:
+    """Trusted access, IAM organization features and delegated admins as AWS reports them."""
+    principals = {
+        p["ServicePrincipal"]
+        for p in org_client().list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    }
+    try:
+        features = set(iam_client().list_organizations_features()["EnabledFeatures"])
+    except iam_client().exceptions.ClientError:
+        features = set()
+    try:
+        admins = {
+            a["Id"]
+            for a in org_client().list_delegated_administrators(ServicePrincipal="iam.amazonaws.com")[
+                "DelegatedAdministrators"
+            ]
+        }
+    except org_client().exceptions.ClientError:
+        admins = set()
+    return {"trusted": "iam.amazonaws.com" in principals, "features": features, "admins": admins}
+
+
+def test_enable_turns_everything_on_in_order_and_a_second_run_changes_nothing(bare_org, capsys):
+    args = ["enable", "--root-sessions", "--delegated-admin", bare_org]
+    assert main(args) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in first[:4]] == ["changed"] * 4
+    assert "trusted access" in first[0] and "RootCredentialsManagement" in first[1]
+    assert "RootSessions" in first[2] and "delegated administrator" in first[3]
+    assert state() == {"trusted": True, "features": {"RootCredentialsManagement", "RootSessions"}, "admins": {bare_org}}
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert "changed  " not in second and second.count("already") >= 4
+    assert "enable: 0 changed" in second
+
+
+def test_enable_without_root_sessions_leaves_it_off(bare_org):
+    assert main(["enable"]) == 0
+    assert state()["features"] == {"RootCredentialsManagement"}
+
+
+def test_dry_run_reports_what_would_change_and_changes_nothing(bare_org, capsys):
+    before = state()
+    assert main(["enable", "--root-sessions", "--delegated-admin", bare_org, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert state() == before
+    assert out.count("would change") >= 4 and "DRY RUN" in out
+
+
+def test_enable_refuses_outside_the_management_account(bare_org, monkeypatch, capsys):
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{bare_org}:role/admin", RoleSessionName="member"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    assert main(["enable"]) == 2
+    err = capsys.readouterr().err
+    assert f"must run in the management account {MANAGEMENT_ACCOUNT_ID}" in err
+    monkeypatch.undo()
+    assert state()["trusted"] is False
+
+
+def test_the_management_account_cannot_be_the_delegated_admin(bare_org, capsys):
+    before = state()
+    assert main(["enable", "--delegated-admin", MANAGEMENT_ACCOUNT_ID]) == 2
+    assert "is the management account" in capsys.readouterr().err
+    assert state() == before
+
+
+def test_an_unknown_delegated_admin_is_refused(bare_org, capsys):
+    assert main(["enable", "--delegated-admin", "999999999999"]) == 2
+    assert "not a member of organization" in capsys.readouterr().err
+
+
+def test_no_organization_is_refused_clearly(sandbox, capsys):
+    assert main(["enable"]) == 2
+    assert "not in an organization" in capsys.readouterr().err
