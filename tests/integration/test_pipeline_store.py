@@ -89,7 +89,7 @@ def test_transition_after_an_error_is_computed_against_the_last_success(store):
     store.record_audit(failed("n2"))
     third = store.record_audit(ok("n3", "password", day="24"))
     assert third.appeared == ["password"] and not third.first_audit
-    assert "last_error_code" not in store.latest(ACCOUNT)
+    assert store.latest(ACCOUNT)["last_error_code"] is None
 
 
 def test_repeating_an_audit_in_the_same_run_gives_the_same_transition(store):

@@ -26,7 +26,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from rootwatch.domain.records import CREDENTIAL_KINDS, FLAG_FOR_KIND, AuditRecord, AuditStatus
+from rootwatch.domain.records import AuditRecord, AuditStatus
 from rootwatch.domain.transitions import Baseline, compute_transition
 
 PK, SK = "pk", "sk"
@@ -123,99 +123,67 @@ class StatusStore:
     def _latest_key(self, account_id: str) -> dict[str, Any]:
         return {PK: {"S": LATEST_PK}, SK: {"S": account_id}}
 
-    def _update_latest_ok(self, record: AuditRecord) -> Baseline | None:
-        kinds = record.present_kinds()
-        values: dict[str, Any] = {
-            **{f: getattr(record, f) for f in _KNOWN_FIELDS + _ACCOUNT_FIELDS},
-            "account_id": record.account_id,
-            "known_kinds": kinds,
-            "last_success_run_id": record.run_id,
-            "last_success_at": record.scanned_at,
-            "last_run_id": record.run_id,
-            "last_scanned_at": record.scanned_at,
-            "last_status": str(record.status),
-        }
-        names = {f"#{i}": name for i, name in enumerate(values)}
-        attr_values = {f":{i}": value for i, value in enumerate(values.values())}
-        sets = [f"#{i} = :{i}" for i in range(len(values))]
-        remove = "REMOVE last_error_code, last_error_message"
-        shift = (
-            "baseline_kinds = if_not_exists(known_kinds, :no_kinds), "
-            "baseline_run_id = if_not_exists(last_success_run_id, :no_run)"
+    def _update_latest(self, record: AuditRecord, expression: str, values: dict[str, Any], **kwargs: Any) -> dict:
+        response = self._client.update_item(
+            TableName=self.table_name,
+            Key=self._latest_key(record.account_id),
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#last": "last", "#account": "account"},
+            ExpressionAttributeValues=_to_item(values),
+            ReturnValues="ALL_OLD",
+            **kwargs,
         )
+        return _from_item(response.get("Attributes") or {})
+
+    @staticmethod
+    def _common_values(record: AuditRecord) -> dict[str, Any]:
+        return {
+            ":last": {
+                "run_id": record.run_id,
+                "scanned_at": record.scanned_at,
+                "status": str(record.status),
+                "error_code": record.error_code,
+                "error_message": record.error_message,
+            },
+            ":account": {"account_id": record.account_id, **{f: getattr(record, f) for f in _ACCOUNT_FIELDS}},
+        }
+
+    def _update_latest_ok(self, record: AuditRecord) -> Baseline | None:
+        known = {f: getattr(record, f) for f in _KNOWN_FIELDS}
+        known.update(kinds=record.present_kinds(), run_id=record.run_id, scanned_at=record.scanned_at)
+        values = {**self._common_values(record), ":known": known}
         try:
-            response = self._client.update_item(
-                TableName=self.table_name,
-                Key=self._latest_key(record.account_id),
-                UpdateExpression=f"SET {shift}, {', '.join(sets)} {remove}",
+            old = self._update_latest(
+                record,
+                # The old "known" becomes the baseline this run is compared with (kept for retries, below).
+                "SET baseline = if_not_exists(known, :none), known = :known, #last = :last, #account = :account",
+                {**values, ":none": {}, ":run": record.run_id},
                 # A second audit of the same account in the same run must not move the baseline.
-                ConditionExpression="attribute_not_exists(last_success_run_id) OR last_success_run_id <> :run",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_to_item(
-                    {**attr_values, ":no_kinds": [], ":no_run": "", ":run": record.run_id}
-                ),
-                ReturnValues="ALL_OLD",
+                ConditionExpression="attribute_not_exists(known) OR known.run_id <> :run",
             )
         except self._client.exceptions.ConditionalCheckFailedException:
-            pass
-        else:
-            old = _from_item(response.get("Attributes") or {})
-            if not old.get("last_success_run_id"):
-                return None
-            return Baseline(frozenset(old.get("known_kinds") or ()), old["last_success_run_id"])
-        # Same run again: keep the baseline stored by the first attempt, refresh the rest.
-        response = self._client.update_item(
-            TableName=self.table_name,
-            Key=self._latest_key(record.account_id),
-            UpdateExpression=f"SET {', '.join(sets)} {remove}",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_to_item(attr_values),
-            ReturnValues="ALL_OLD",
-        )
-        old = _from_item(response.get("Attributes") or {})
-        if not old.get("baseline_run_id"):
-            return None
-        return Baseline(frozenset(old.get("baseline_kinds") or ()), old["baseline_run_id"])
+            # Same run again (a Lambda or Step Functions retry, a redrive): compare with the stored baseline.
+            old = self._update_latest(record, "SET known = :known, #last = :last, #account = :account", values)
+            return _baseline(old.get("baseline"))
+        return _baseline(old.get("known"))
 
     def _update_latest_other(self, record: AuditRecord) -> Baseline | None:
-        values = {
-            **{f: getattr(record, f) for f in _ACCOUNT_FIELDS},
-            "account_id": record.account_id,
-            "last_run_id": record.run_id,
-            "last_scanned_at": record.scanned_at,
-            "last_status": str(record.status),
-            "last_error_code": record.error_code,
-            "last_error_message": record.error_message,
-        }
-        names = {f"#{i}": name for i, name in enumerate(values)}
-        response = self._client.update_item(
-            TableName=self.table_name,
-            Key=self._latest_key(record.account_id),
-            UpdateExpression="SET " + ", ".join(f"#{i} = :{i}" for i in range(len(values))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_to_item({f":{i}": v for i, v in enumerate(values.values())}),
-            ReturnValues="ALL_OLD",
-        )
-        old = _from_item(response.get("Attributes") or {})
-        if old.get("last_success_run_id") == record.run_id:
+        old = self._update_latest(record, "SET #last = :last, #account = :account", self._common_values(record))
+        known = old.get("known") or {}
+        if known.get("run_id") == record.run_id:
             # This run already succeeded for the account once; what it was compared with is the baseline.
-            old_run = old.get("baseline_run_id")
-            return Baseline(frozenset(old.get("baseline_kinds") or ()), old_run) if old_run else None
-        if not old.get("last_success_run_id"):
-            return None
-        return Baseline(frozenset(old.get("known_kinds") or ()), old["last_success_run_id"])
+            return _baseline(old.get("baseline"))
+        return _baseline(known)
 
     def _put_history(self, record: AuditRecord) -> None:
         data = record.to_dict()
         expires = int(self._clock()) + self._ttl_seconds
         history = {PK: f"ACCOUNT#{record.account_id}", SK: f"RUN#{record.scanned_at}#{record.run_id}"}
         run_item = {PK: f"RUN#{record.run_id}", SK: f"ACCOUNT#{record.account_id}"}
-        self._client.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": self.table_name, "Item": _to_item({**keys, **data, TTL_ATTRIBUTE: expires})}}
-                for keys in (history, run_item)
-            ]
-        )
+        # Two plain puts, not a transaction: both are idempotent, a retry rewrites the same items, and a
+        # transaction's extra write cost buys nothing here.
+        for keys in (run_item, history):
+            self._client.put_item(TableName=self.table_name, Item=_to_item({**keys, **data, TTL_ATTRIBUTE: expires}))
 
     def put_run_summary(self, run_id: str, summary: Mapping[str, Any]) -> None:
         """Store (or replace) the run summary."""
@@ -272,17 +240,17 @@ class StatusStore:
         return "Item" in response
 
     def latest(self, account_id: str) -> dict[str, Any] | None:
-        """The latest-state item of one account (flags of its last successful audit), or None."""
+        """One account's latest state, flattened (see ``flatten_latest``), or None when never audited."""
         response = self._client.get_item(
             TableName=self.table_name, Key=self._latest_key(account_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return _strip_keys(_from_item(item)) if item else None
+        return flatten_latest(_from_item(item)) if item else None
 
     def latest_states(self) -> list[dict[str, Any]]:
-        """Every account's latest-state item, ordered by account id."""
+        """Every account's latest state, flattened, ordered by account id."""
         items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues=_to_item({":pk": LATEST_PK}))
-        return [_strip_keys(item) for item in items]
+        return [flatten_latest(item) for item in items]
 
     def history(self, account_id: str, *, limit: int | None = None) -> list[AuditRecord]:
         """An account's audits, newest first."""
@@ -303,6 +271,31 @@ def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in (PK, SK, TTL_ATTRIBUTE)}
 
 
-def known_kinds(latest_item: Mapping[str, Any]) -> list[str]:
-    """The credential kinds the latest-state item says are present (from the last successful audit)."""
-    return [kind.value for kind in CREDENTIAL_KINDS if latest_item.get(FLAG_FOR_KIND[kind]) is True]
+def _baseline(known: Mapping[str, Any] | None) -> Baseline | None:
+    """The baseline a stored "known" map stands for; None when there was no successful audit."""
+    if not known or not known.get("run_id"):
+        return None
+    return Baseline(frozenset(known.get("kinds") or ()), known["run_id"])
+
+
+def flatten_latest(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A latest-state item as one flat dict.
+
+    Keys: the account fields; ``last_status``, ``last_run_id``, ``last_scanned_at``, ``last_error_code``,
+    ``last_error_message`` (the latest audit, whatever its outcome); the flag and detail fields of the last
+    *successful* audit with ``known_kinds``, ``last_success_run_id`` and ``last_success_at``; and
+    ``baseline_run_id``, the successful run before that one.
+    """
+    account, last = item.get("account") or {}, item.get("last") or {}
+    known, baseline = item.get("known") or {}, item.get("baseline") or {}
+    flat: dict[str, Any] = {"account_id": item.get(SK) or account.get("account_id")}
+    flat.update({f: account.get(f) for f in _ACCOUNT_FIELDS})
+    flat.update(
+        {f"last_{key}": last.get(key) for key in ("status", "run_id", "scanned_at", "error_code", "error_message")}
+    )
+    flat.update({f: known.get(f) for f in _KNOWN_FIELDS})
+    flat["known_kinds"] = list(known.get("kinds") or [])
+    flat["last_success_run_id"] = known.get("run_id")
+    flat["last_success_at"] = known.get("scanned_at")
+    flat["baseline_run_id"] = baseline.get("run_id")
+    return flat

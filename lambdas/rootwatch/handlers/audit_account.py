@@ -16,7 +16,6 @@ from rootwatch.services import run
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Returns the compact record; raises ThrottledError while the state machine still has retries left."""
     request = parse_event(event, AuditAccountEvent)
-    logger.append_keys(run_id=request.run_id, account_id=request.account.id)
     factory = dependencies.client_factory()
     record = run.audit_account(
         request.run_id,
@@ -27,5 +26,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         final_attempt=request.final_attempt,
     )
     result = run.compact(record)
-    logger.info("account audited", extra=result)
+    # Keys go in ``extra``, not append_keys: the sandbox runs many invocations at once in one process.
+    logger.info("account audited", extra={"run_id": request.run_id, **result})
     return result

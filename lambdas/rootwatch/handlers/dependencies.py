@@ -17,7 +17,8 @@ from rootwatch.handlers.settings import Settings, settings
 
 
 def client_factory() -> ClientFactory:
-    """Clients in the audit region; botocore retries throttling (adaptive) before Step Functions does."""
+    """Clients in the audit region; botocore retries throttling (adaptive, 5 attempts by default) before
+    Step Functions does (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS, botocore's own variable names, override it)."""
     return _client_factory(settings())
 
 
@@ -38,7 +39,7 @@ def notifier() -> Notifier:
 
 @functools.lru_cache(maxsize=8)
 def _client_factory(config: Settings) -> ClientFactory:
-    return ClientFactory(region=config.audit_region, retry_mode="adaptive", max_attempts=5)
+    return ClientFactory(region=config.audit_region, retry_mode=config.retry_mode, max_attempts=config.max_attempts)
 
 
 @functools.lru_cache(maxsize=8)

@@ -10,10 +10,19 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 REQUIRED = ("TABLE_NAME", "BUCKET_NAME", "TOPIC_ARN", "AUDIT_REGION")
+
+
+#: Settings fields whose variable is not simply the field name upper-cased.
+_VARIABLE_FOR_FIELD = {
+    "exemptions_json": "ROOTWATCH_EXEMPTIONS",
+    "retry_mode": "AWS_RETRY_MODE",
+    "max_attempts": "AWS_MAX_ATTEMPTS",
+}
 
 
 class ConfigError(RuntimeError):
@@ -32,6 +41,8 @@ class Settings(BaseModel):
     history_ttl_days: int = Field(default=400, ge=1, le=3650)
     exemptions_json: str | None = None
     endpoint_url: str | None = None
+    retry_mode: Literal["standard", "adaptive"] = "adaptive"
+    max_attempts: int = Field(default=5, ge=1, le=20)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -47,17 +58,28 @@ class Settings(BaseModel):
             "exemptions_json": environ.get("ROOTWATCH_EXEMPTIONS") or None,
             "endpoint_url": environ.get("AWS_ENDPOINT_URL") or None,
         }
-        if environ.get("HISTORY_TTL_DAYS"):
-            raw["history_ttl_days"] = environ["HISTORY_TTL_DAYS"]
+        optional = {
+            "HISTORY_TTL_DAYS": "history_ttl_days",
+            "AWS_RETRY_MODE": "retry_mode",
+            "AWS_MAX_ATTEMPTS": "max_attempts",
+        }
+        raw.update({field: environ[name] for name, field in optional.items() if environ.get(name)})
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
-            variable = "ROOTWATCH_EXEMPTIONS" if first["loc"][0] == "exemptions_json" else str(first["loc"][0]).upper()
+            variable = _VARIABLE_FOR_FIELD.get(str(first["loc"][0]), str(first["loc"][0]).upper())
             raise ConfigError(f"environment variable {variable}: {first['msg']} (got {first.get('input')!r})") from None
 
 
-_VARIABLES = (*REQUIRED, "HISTORY_TTL_DAYS", "ROOTWATCH_EXEMPTIONS", "AWS_ENDPOINT_URL")
+_VARIABLES = (
+    *REQUIRED,
+    "HISTORY_TTL_DAYS",
+    "ROOTWATCH_EXEMPTIONS",
+    "AWS_ENDPOINT_URL",
+    "AWS_RETRY_MODE",
+    "AWS_MAX_ATTEMPTS",
+)
 
 
 def settings() -> Settings:

@@ -68,7 +68,8 @@ def deploy_stack(endpoint_url: str | None = None, **options: Any) -> dict[str, A
     Options: ``prefix`` (resource names, default ``rootwatch``), ``region``, ``max_concurrency`` (the Map's,
     default 10), ``history_ttl_days`` (default 400), ``exemptions`` (JSON text for ROOTWATCH_EXEMPTIONS),
     ``log_level`` (the functions' POWERTOOLS_LOG_LEVEL, default INFO), ``metrics`` (False to silence the
-    functions' EMF output, e.g. in the demo).
+    functions' EMF output, e.g. in the demo), ``botocore_max_attempts`` (the functions' AWS_MAX_ATTEMPTS: 1 hands
+    every throttle straight to the state machine's Retry, as tests want).
 
     Returns ``{"table", "bucket", "topic_arn", "state_machine_arn", "functions", "role_arn", "region"}``.
     """
@@ -102,6 +103,8 @@ def deploy_stack(endpoint_url: str | None = None, **options: Any) -> dict[str, A
     }
     if options.get("exemptions"):
         environment["ROOTWATCH_EXEMPTIONS"] = str(options["exemptions"])
+    if options.get("botocore_max_attempts"):
+        environment["AWS_MAX_ATTEMPTS"] = str(int(options["botocore_max_attempts"]))
     if options.get("metrics") is False:
         environment["POWERTOOLS_METRICS_DISABLED"] = "true"
     functions = {
