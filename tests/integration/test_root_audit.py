@@ -7,9 +7,11 @@ from collections import Counter
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from rootwatch.aws.clients import ClientFactory
+from rootwatch.aws.errors import classify
 from rootwatch.aws.root_audit import audit_root_credentials
-from rootwatch.domain.errors import AccessDeniedError, FeatureDisabledError, ThrottledError
+from rootwatch.domain.errors import AccessDeniedError, ExpiredError, FeatureDisabledError, ThrottledError
 
 SCP_DENY = "User: arn:aws:iam::{id}:root is not authorized to perform: iam:GetAccountSummary with an explicit deny in a service control policy"  # noqa: E501
 
@@ -39,8 +41,8 @@ class Recorder:
         factory.register_event("before-send", self._sent)
         factory.register_event("after-call.sts.AssumeRoot", self._assumed)
 
-    def _sent(self, request, **_: object) -> None:
-        self.operations[request.context.get("operation_name") or _operation_of(request)] += 1
+    def _sent(self, event_name: str, **_: object) -> None:
+        self.operations[event_name.rsplit(".", 1)[-1]] += 1  # before-send.<service>.<Operation>
 
     def _assumed(self, parsed, **_: object) -> None:
         credentials = parsed.get("Credentials") or {}
@@ -49,11 +51,6 @@ class Recorder:
     @property
     def total(self) -> int:
         return sum(self.operations.values())
-
-
-def _operation_of(request) -> str:
-    body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
-    return next((part.split("=", 1)[1] for part in body.split("&") if part.startswith("Action=")), "?")
 
 
 @pytest.fixture
@@ -174,3 +171,12 @@ def test_root_session_credentials_never_reach_logs_or_errors(sandbox, factory, c
     everything = "\n".join(texts)
     for secret in recorder.secrets:
         assert secret not in everything
+
+
+def test_expired_root_session_is_classified_expired(sandbox, factory) -> None:
+    (member,) = build_org(1)
+    with factory.root_session(member, duration_seconds=60) as root:
+        sandbox.clock.advance(61)
+        with pytest.raises(ClientError) as raised:
+            root.client("iam").get_account_summary()
+    assert isinstance(classify(raised.value), ExpiredError)

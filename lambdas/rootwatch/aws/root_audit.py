@@ -69,7 +69,13 @@ def read_root_credentials(root: RootSession) -> RootCredentialState:
             detail["active_signing_certificates"] = sum(1 for c in certificates if c.get("Status") == "Active")
     except ClientError as exc:
         raise classify(exc) from exc
-    return RootCredentialState(**flags, **detail)
+    return RootCredentialState(
+        password_present=flags["password_present"],
+        access_keys_present=flags["access_keys_present"],
+        signing_certificates_present=flags["signing_certificates_present"],
+        mfa_enabled=flags["mfa_enabled"],
+        **detail,
+    )
 
 
 def _access_key_detail(iam: Any) -> dict[str, Any]:
