@@ -27,7 +27,7 @@ from rootwatch.operations.preflight import (
     CallerContext,
     identify_caller,
 )
-from rootwatch.operations.scp import SCP_ADVICE, ServiceControlPolicy, Verdict, find_root_session_denials
+from rootwatch.operations.scp import SCP_ADVICE, ScpDenial, ServiceControlPolicy, Verdict, find_root_session_denials
 
 #: botocore that knows sts:AssumeRoot, and botocore that returns Organizations' account State.
 BOTOCORE_FOR_ASSUME_ROOT = (1, 35, 61)
@@ -250,23 +250,18 @@ def check_trial_audit(factory: ClientFactory, caller: CallerContext, account_id:
             root.client("iam").get_account_summary()
     except FeatureDisabledError as exc:
         return Check(name, Status.FAIL, f"AssumeRoot: {exc.message}", "rootwatch enable")
-    except AccessDeniedError as exc:
-        step = "AssumeRoot" if exc.operation == "AssumeRoot" else "GetAccountSummary"
+    except AccessDeniedError as exc:  # raised by AssumeRoot itself: the caller's own permissions
         fix = (
-            (
-                f"give {caller.arn} sts:AssumeRoot on arn:aws:iam::*:root with condition sts:TaskPolicyArn = "
-                f"{TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS.arn}"
-            )
-            if step == "AssumeRoot"
-            else SCP_ADVICE
+            f"give {caller.arn} sts:AssumeRoot on arn:aws:iam::*:root with the condition sts:TaskPolicyArn = "
+            f"{TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS.arn}"
         )
-        return Check(name, Status.FAIL, f"{step} denied: {exc.message}", fix)
+        return Check(name, Status.FAIL, f"AssumeRoot denied: {exc.message}", fix)
     except RootwatchError as exc:
         return Check(name, Status.FAIL, f"{exc.operation or 'AssumeRoot'}: {exc.aws_code}: {exc.message}")
-    except ClientError as exc:
+    except ClientError as exc:  # raised by GetAccountSummary inside the root session
         error = classify(exc)
-        fix = SCP_ADVICE if isinstance(error, AccessDeniedError) else None
-        return Check(name, Status.FAIL, f"{error.operation}: {error.aws_code}: {error.message}", fix)
+        scp_fix = SCP_ADVICE if isinstance(error, AccessDeniedError) else None
+        return Check(name, Status.FAIL, f"{error.operation}: {error.aws_code}: {error.message}", scp_fix)
     return Check(name, Status.OK, "AssumeRoot (IAMAuditRootUserCredentials) + GetAccountSummary succeeded")
 
 
@@ -344,8 +339,8 @@ def scps_in_force(factory: ClientFactory, account_id: str) -> list[ServiceContro
     return policies
 
 
-def _summarise(denials: list) -> str:  # type: ignore[type-arg]
-    by_statement: dict[tuple[str, str | None], list] = {}  # type: ignore[type-arg]
+def _summarise(denials: list[ScpDenial]) -> str:
+    by_statement: dict[tuple[str, str | None], list[ScpDenial]] = {}
     for denial in denials:
         by_statement.setdefault((denial.policy_id, denial.statement_id), []).append(denial)
     parts = []

@@ -18,12 +18,16 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
 from rootwatch.cli import EXIT_UNEXPECTED, EXIT_USAGE, UsageError
-from rootwatch.domain.errors import RootwatchError
+from rootwatch.domain.errors import ErrorKind, RootwatchError
 from rootwatch.operations.action_log import ActionLog, open_action_log
 from rootwatch.operations.consent import Consent, NoTerminalError, consent_mode
 from rootwatch.operations.preflight import Refusal
 
 TABLE_ENV = "ROOTWATCH_TABLE"
+ACCESS_DENIED_HINT = (
+    "an SCP denying the member account's root user also denies root sessions (seed 003); "
+    "`rootwatch doctor --account ID` names the statement and how to exempt root sessions"
+)
 
 
 def add_consent_args(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +98,8 @@ def operator_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argp
             return EXIT_USAGE
         except RootwatchError as exc:
             print(f"error: {exc.operation or 'AWS'}: {exc.aws_code}: {exc.message}", file=sys.stderr)
+            if exc.kind is ErrorKind.ACCESS_DENIED:
+                print(f"hint: {ACCESS_DENIED_HINT}", file=sys.stderr)
             return EXIT_UNEXPECTED
         except (ClientError, BotoCoreError) as exc:
             error = classify(exc)

@@ -1,0 +1,84 @@
+"""The operations verbs over HTTP with --endpoint-url, against a running sandbox server (as against AWS)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from rootwatch.cli import main
+from rootwatch.sandbox.server import SandboxServer
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.setenv(name, "testing")
+        env.delenv("AWS_SESSION_TOKEN", raising=False)
+        env.delenv("AWS_PROFILE", raising=False)
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        running = SandboxServer(port=0).start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@pytest.fixture(scope="module")
+def member(server: SandboxServer) -> str:
+    org = server.seed("demo-org", {"accounts": 2, "seed": 5})
+    account_id = org["accounts"][0]["account_id"]
+    server.seed("root-credentials", {"account_id": account_id, "password": True, "access_keys": ["Active"]})
+    return account_id
+
+
+def cli(server: SandboxServer, *args: str) -> int:
+    return main([*args, "--endpoint-url", server.endpoint_url])
+
+
+def member_s3(server: SandboxServer, account_id: str) -> Any:
+    sts = boto3.client("sts", endpoint_url=server.endpoint_url, region_name="us-east-1")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/owner", RoleSessionName="setup")["Credentials"]
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_doctor_over_http_reports_the_endpoint_override(server, member, capsys):
+    assert cli(server, "doctor", "--account", member) == 0
+    assert f"STS endpoint overridden: {server.endpoint_url}" in capsys.readouterr().out
+
+
+def test_remediate_over_http_dry_run_then_delete(server, member, capsys):
+    assert cli(server, "remediate", "delete-root-credentials", "--accounts", member) == 0
+    assert "DeleteAccessKey AKIA" in capsys.readouterr().out
+    assert cli(server, "remediate", "delete-root-credentials", "--accounts", member, "--yes") == 0
+    assert "now: no root credentials" in capsys.readouterr().out
+
+
+def test_enable_over_http_is_idempotent(server, member, capsys):
+    assert cli(server, "enable", "--root-sessions") == 0
+    assert "enable: 0 changed" in capsys.readouterr().out
+
+
+def test_unlock_over_http_removes_the_bucket_policy(server, member, tmp_path, capsys):
+    s3 = member_s3(server, member)
+    s3.create_bucket(Bucket="over-http")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::over-http/*"}],
+    }
+    s3.put_bucket_policy(Bucket="over-http", Policy=json.dumps(policy))
+    args = ["unlock", "s3-bucket-policy", "--account", member, "--bucket", "over-http", "--backup-dir", str(tmp_path)]
+    assert cli(server, *args, "--yes") == 0
+    assert "verified" in capsys.readouterr().out
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="over-http")
