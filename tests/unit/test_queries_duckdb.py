@@ -166,7 +166,7 @@ def test_objects_written_before_the_exemption_fields_existed_still_read(tmp_path
 
 
 def test_sql_errors_are_query_errors_with_the_engine_message(engine):
-    with pytest.raises(QueryError, match='SQL error \\(DuckDB\\): .*"no_such_column"'):
+    with pytest.raises(QueryError, match=r'SQL error \(DuckDB\): .*"no_such_column"'):
         engine.run("SELECT no_such_column FROM results")
 
 
