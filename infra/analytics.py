@@ -3,44 +3,26 @@
 The table's columns come from ``rootwatch.domain.records.RECORD_FIELDS`` (the one record schema),
 and ``dt`` is a projected partition: Athena computes the partitions from
 ``storage.location.template`` and never needs MSCK REPAIR or a crawler. The named queries are the
-project's ``lambdas/rootwatch/queries/*.sql`` files, the same SQL the CLI runs locally on DuckDB.
+project's ``lambdas/rootwatch/queries/*.sql`` files, the same SQL the CLI runs locally on DuckDB,
+rendered for Athena by ``rootwatch.analytics.catalog.named_query_sql``.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from rootwatch.analytics.catalog import load_queries, named_query_sql
 from rootwatch.domain.records import RECORD_FIELDS
 
 from infra.config import RootwatchConfig
 from infra.storage import RESULTS_PREFIX, Storage, removal_policy
-from infra.workflow import LAMBDAS_DIR
 
-QUERIES_DIR = LAMBDAS_DIR / "rootwatch" / "queries"
 RESULTS_TABLE = "results"
 #: The first day the projection offers; a query for earlier days simply finds nothing.
 PROJECTION_START = "2024-11-01"
-
-
-def query_files(directory: Path = QUERIES_DIR) -> list[Path]:
-    """The .sql files that become named queries, in a stable order."""
-    return sorted(directory.glob("*.sql")) if directory.is_dir() else []
-
-
-def query_description(sql: str, fallback: str) -> str:
-    """The first ``--`` comment line of a query, or ``fallback`` (Athena allows 1,024 characters)."""
-    for line in sql.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("--") and stripped.lstrip("-").strip():
-            return stripped.lstrip("-").strip()[:1024]
-        if stripped:
-            break
-    return fallback
 
 
 class Analytics(Construct):
@@ -136,18 +118,20 @@ class Analytics(Construct):
         )
         self.workgroup.apply_removal_policy(removal_policy(config))
 
+        # The project's queries (lambdas/rootwatch/queries/*.sql), rendered for Athena by the query catalog:
+        # {{table}} becomes this Glue table, parameters their defaults (required ones a visible marker).
         self.named_queries: dict[str, athena.CfnNamedQuery] = {}
-        for path in query_files():
-            sql = path.read_text(encoding="utf-8")
+        table = f"{self.database_name}.{RESULTS_TABLE}"
+        for name, named in load_queries().items():
             query = athena.CfnNamedQuery(
                 self,
-                f"Query-{path.stem}",
-                name=f"{config.resource_prefix}-{path.stem}",
-                description=query_description(sql, f"rootwatch query {path.stem}"),
+                f"Query-{name}",
+                name=f"{config.resource_prefix}-{name}",
+                description=named.summary[:1024],
                 database=self.database_name,
-                query_string=sql,
+                query_string=named_query_sql(named, table=table),
                 work_group=self.workgroup_name,
             )
             query.node.add_dependency(self.workgroup)
             query.node.add_dependency(self.database)
-            self.named_queries[path.stem] = query
+            self.named_queries[name] = query

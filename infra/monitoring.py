@@ -29,7 +29,7 @@ PIPELINE_METRICS = (
     "CredentialsReappeared",
     "AuditErrors",
     "AccountsSkipped",
-    "RunDurationSeconds",
+    "RunDuration",
 )
 NO_SUCCESS_HOURS = 26
 
@@ -148,7 +148,7 @@ class Monitoring(Construct):
                     state_machine.metric_failed(period=day, statistic="Sum"),
                     state_machine.metric_timed_out(period=day, statistic="Sum"),
                 ],
-                right=[pipeline_metric("RunDurationSeconds", day, "Maximum")],
+                right=[pipeline_metric("RunDuration", day, "Maximum")],
                 width=12,
             ),
             cloudwatch.GraphWidget(

@@ -28,7 +28,7 @@ from rootwatch.domain.task_policies import TaskPolicy
 
 from infra.alerting import Alerting
 from infra.config import LOG_RETENTION_DAYS, RootwatchConfig
-from infra.storage import MANIFESTS_PREFIX, MAP_RESULTS_PREFIX, RESULTS_PREFIX, RUNS_PREFIX, Storage, removal_policy
+from infra.storage import MANIFESTS_PREFIX, MAP_RESULTS_PREFIX, RESULTS_PREFIX, Storage, removal_policy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -348,15 +348,15 @@ class Workflow(Construct):
             )
         )
 
-        # FinishRun: read the manifest and the run's records, write results/ and runs/, publish the alert.
+        # FinishRun: read the manifest and the run's records, write results/ only, publish the alert.
         self.finish.add_to_role_policy(
             iam.PolicyStatement(sid="ReadManifest", actions=["s3:GetObject"], resources=[objects(MANIFESTS_PREFIX)])
         )
         self.finish.add_to_role_policy(
             iam.PolicyStatement(
-                sid="WriteResultsAndRunSummary",
+                sid="WriteRunResults",
                 actions=["s3:PutObject"],
-                resources=[objects(RESULTS_PREFIX), objects(RUNS_PREFIX)],
+                resources=[objects(RESULTS_PREFIX)],
             )
         )
         self.finish.add_to_role_policy(
@@ -403,9 +403,9 @@ class Workflow(Construct):
         acknowledge_wildcard_resources(self.finish.role, ["*"], xray)  # type: ignore[arg-type]
         acknowledge_wildcard_resources(
             self.finish.role,  # type: ignore[arg-type]
-            [objects(MANIFESTS_PREFIX), objects(RESULTS_PREFIX), objects(RUNS_PREFIX)],
-            "FinishRun reads the run's manifest and writes the run's objects: results/dt=<day>/<run_id>.json.gz "
-            "and runs/<run_id>... keys are per run, so the grant is per prefix.",
+            [objects(MANIFESTS_PREFIX), objects(RESULTS_PREFIX)],
+            "FinishRun reads the run's manifest (manifests/<run_id>.json) and writes the run's one object, "
+            "results/dt=<day>/<run_id>.json.gz; keys are new each run, so the grant is per prefix.",
         )
 
         self.state_machine = self._state_machine(config, storage, definition)
