@@ -82,6 +82,62 @@ def calls_per_account() -> None:
             detail = ", ".join(f"{op} {n}" for op, n in sent.items())
             budget = "  (budget 2: ok)" if label == "clean account" and sum(sent.values()) == 2 else ""
             print(f"API calls, {label}: {sum(sent.values())}{budget}  [{detail}]")
+        model_loads(sandbox)
+
+
+def model_loads(sandbox, audits: int = 50) -> None:
+    """Service-model files read and clients built for ``audits`` audits: ClientFactory vs a Session per account."""
+    import boto3
+    import botocore.client
+    import botocore.loaders
+    from rootwatch.aws.clients import ClientFactory
+    from rootwatch.aws.root_audit import audit_root_credentials
+
+    org = boto3.client("organizations", region_name="us-east-1")
+    members = [
+        org.create_account(AccountName=f"n{i}", Email=f"n{i}@example.com")["CreateAccountStatus"]["AccountId"]
+        for i in range(audits)
+    ]
+    counts: Counter[str] = Counter()
+    load_file, create_client = botocore.loaders.JSONFileLoader.load_file, botocore.client.ClientCreator.create_client
+
+    def counting_load_file(self, file_path, *args, **kwargs):
+        counts["model files read"] += 1
+        return load_file(self, file_path, *args, **kwargs)
+
+    def counting_create_client(self, *args, **kwargs):
+        counts["clients built"] += 1
+        return create_client(self, *args, **kwargs)
+
+    botocore.loaders.JSONFileLoader.load_file = counting_load_file  # type: ignore[method-assign]
+    botocore.client.ClientCreator.create_client = counting_create_client  # type: ignore[method-assign]
+    try:
+        started = time.process_time()
+        factory = ClientFactory()
+        for account_id in members:
+            audit_root_credentials(factory, account_id)
+        ours, ours_cpu = dict(counts), time.process_time() - started
+        counts.clear()
+        started = time.process_time()
+        sts = boto3.Session(region_name="us-east-1").client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com")
+        for account_id in members:
+            creds = sts.assume_root(TargetPrincipal=account_id, TaskPolicyArn={"arn": AUDIT_POLICY_ARN})["Credentials"]
+            boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name="us-east-1",
+            ).client("iam").get_account_summary()
+        naive, naive_cpu = dict(counts), time.process_time() - started
+    finally:
+        botocore.loaders.JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
+        botocore.client.ClientCreator.create_client = create_client  # type: ignore[method-assign]
+    print(
+        f"{audits} audits, in-process sandbox: ClientFactory read {ours.get('model files read', 0)} model files and "
+        f"built {ours.get('clients built', 0)} clients ({ours_cpu / audits * 1000:.1f} ms CPU/account); "
+        f"a new Session per account read {naive.get('model files read', 0)} and built "
+        f"{naive.get('clients built', 0)} ({naive_cpu / audits * 1000:.1f} ms CPU/account)"
+    )
 
 
 # --- (b) scan vs the naive loop ----------------------------------------------------------------------
