@@ -317,7 +317,7 @@ class _ThreadRoot:
         self.slot = _SlotCredentials()
         self._clients: dict[str, BaseClient] = {}
         # A session of its own (its credential chain is the slot), sharing the factory's loaded models.
-        self._session = botocore.session.Session()
+        self._session = botocore.session.Session(profile=factory.session.profile)  # same config file settings
         self._session.register_component("data_loader", factory.session.get_component("data_loader"))
         self._session.register_component("credential_provider", CredentialResolver([_SlotProvider(self.slot)]))
 
