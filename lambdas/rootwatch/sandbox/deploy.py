@@ -69,7 +69,8 @@ def deploy_stack(endpoint_url: str | None = None, **options: Any) -> dict[str, A
     default 10), ``history_ttl_days`` (default 400), ``exemptions`` (JSON text for ROOTWATCH_EXEMPTIONS),
     ``log_level`` (the functions' POWERTOOLS_LOG_LEVEL, default INFO), ``metrics`` (False to silence the
     functions' EMF output, e.g. in the demo), ``botocore_max_attempts`` (the functions' AWS_MAX_ATTEMPTS: 1 hands
-    every throttle straight to the state machine's Retry, as tests want).
+    every throttle straight to the state machine's Retry, as tests want), ``botocore_retry_mode`` (AWS_RETRY_MODE;
+    ``standard`` avoids adaptive mode's client-side rate limiting, which sleeps for real).
 
     Returns ``{"table", "bucket", "topic_arn", "state_machine_arn", "functions", "role_arn", "region"}``.
     """
@@ -103,6 +104,8 @@ def deploy_stack(endpoint_url: str | None = None, **options: Any) -> dict[str, A
     }
     if options.get("exemptions"):
         environment["ROOTWATCH_EXEMPTIONS"] = str(options["exemptions"])
+    if options.get("botocore_retry_mode"):
+        environment["AWS_RETRY_MODE"] = str(options["botocore_retry_mode"])
     if options.get("botocore_max_attempts"):
         environment["AWS_MAX_ATTEMPTS"] = str(int(options["botocore_max_attempts"]))
     if options.get("metrics") is False:
