@@ -231,3 +231,14 @@ def test_no_root_session_credential_appears_in_any_output(mixed_org, capsys, sec
     everything = out + err + target.read_text()
     for secret in secrets:
         assert secret not in everything
+
+
+def test_feature_switched_off_mid_scan_still_gives_one_error(sandbox, capsys) -> None:
+    ids = build_org(4)
+    for account_id in ids[1:]:  # the first account audits fine; the others answer as a disabled org would
+        sandbox.add_fault(account_id, "AssumeRoot", "AccessDenied", "Service not enabled for AWS Organizations.", None)
+    code, out, err = run_scan(capsys, "--format", "json", "--concurrency", "2")
+    assert code == 2
+    assert out == ""
+    assert err.count("error:") == 1
+    assert "Service not enabled for AWS Organizations." in err
