@@ -26,6 +26,8 @@ REMOVAL_POLICIES = ("retain", "destroy")
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
+#: Lambda allows 4 KB of environment variables in all; the other variables take well under 1 KB.
+MAX_EXEMPTIONS_JSON = 3000
 #: A Distributed Map runs at most 10,000 child executions in parallel.
 MAX_MAP_CONCURRENCY = 10_000
 
@@ -219,6 +221,14 @@ def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
             validate(raw)
         except ValueError as exc:
             raise ConfigError(key, str(exc).splitlines()[0] if str(exc) else repr(exc), allowed) from None
+    encoded = json.dumps(raw, separators=(",", ":"), sort_keys=True)
+    if len(encoded) > MAX_EXEMPTIONS_JSON:
+        raise ConfigError(
+            key,
+            f"{len(raw)} entries take {len(encoded)} bytes as JSON, over the {MAX_EXEMPTIONS_JSON} that fit in "
+            "the Lambda environment (4 KB in all)",
+            "fewer or shorter entries (shorten the reasons)",
+        )
     return tuple(raw)
 
 

@@ -141,6 +141,16 @@ def test_valid_exemptions_reach_the_lambdas_as_json():
     assert json.loads(config.exemptions_json) == [entry]
 
 
+def test_exemptions_that_would_overflow_the_lambda_environment_fail_synth():
+    future = (date.today() + timedelta(days=60)).isoformat()
+    entries = [
+        {"account_id": f"1111222233{i:02d}", "credentials": ["password"], "reason": "x" * 120, "expires": future}
+        for i in range(20)
+    ]
+    message = _error(exemptions=entries)
+    assert "rootwatch:exemptions" in message and "Lambda environment" in message
+
+
 def test_misspelt_key_is_refused_instead_of_ignored():
     with pytest.raises(ConfigError, match=r"rootwatch:alertEmail: unknown key; allowed: .*rootwatch:alertEmails"):
         check_known_keys({"rootwatch:alertEmail": ["a@example.org"]})
