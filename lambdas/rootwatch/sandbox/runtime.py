@@ -612,6 +612,36 @@ def _patched_reflect_status(original: Callable[..., Any]) -> Callable[..., Any]:
     return _reflect_execution_status
 
 
+def _has_environment(execution: Any) -> bool:
+    worker = execution.exec_worker
+    return worker is not None and getattr(worker, "env", None) is not None
+
+
+def _patched_list_map_runs(original: Callable[..., Any]) -> Callable[..., Any]:
+    """ListMapRuns right after StartExecution answers no runs yet (moto raises until the worker thread is up)."""
+
+    def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
+        if not _has_environment(self.describe_execution(execution_arn=execution_arn)):
+            return {"mapRuns": []}
+        return original(self, execution_arn)  # type: ignore[no-any-return]
+
+    list_map_runs.__wrapped__ = original  # type: ignore[attr-defined]
+    return list_map_runs
+
+
+def _describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
+    """DescribeMapRun that skips executions whose worker has not started (moto raises on them)."""
+    from moto.stepfunctions.parser.api import ResourceNotFound
+
+    for execution in self._get_executions():
+        if not _has_environment(execution):
+            continue
+        record = execution.exec_worker.env.map_run_record_pool_manager.get(map_run_arn)
+        if record is not None:
+            return record.describe()  # type: ignore[no-any-return]
+    raise ResourceNotFound()
+
+
 class _DropToleranceWarning(logging.Filter):
     """moto warns that tolerance declarations have no effect; here they do."""
 
@@ -641,6 +671,7 @@ def install() -> None:
             return
         import boto3
         from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.stepfunctions.parser import models as sfn_models
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
             distributed_iteration_component as distributed,
@@ -659,6 +690,9 @@ def install() -> None:
         communication._reflect_execution_status = _patched_reflect_status(  # type: ignore[method-assign]
             communication._reflect_execution_status
         )
+        backend = sfn_models.StepFunctionsParserBackend
+        backend.list_map_runs = _patched_list_map_runs(backend.list_map_runs)  # type: ignore[method-assign]
+        backend.describe_map_run = _describe_map_run  # type: ignore[method-assign]
         logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").addFilter(_DropToleranceWarning())
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropStateFailureLog())
         boto3._get_default_session = _patched_default_session(boto3._get_default_session)

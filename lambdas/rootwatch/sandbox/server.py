@@ -240,11 +240,14 @@ class SandboxServer:
         return f"http://{host}:{port}"
 
     def start(self) -> SandboxServer:
-        """Serve on host:port (``SandboxServerError`` if it cannot listen); seed the demo org if asked."""
+        """Serve on host:port with empty state (SandboxServerError if it cannot listen); seed a demo org if asked."""
         if self._server is not None:
             return self
         patches.install()
         server = _MotoThreadedServer(self.host, self.port, self.log_requests)
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()  # empty state, as an in-process Sandbox starts with (root-access state included)
         server.start()
         self._server = server
         self._configure_process(server.get_host_and_port()[1])

@@ -18,6 +18,11 @@ SANDBOX_REGION = "us-east-1"
 # The same defaults as rootwatch.sandbox.server; not imported from there so that `rootwatch --help` loads no moto.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
+SANDBOX_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": SANDBOX_REGION,
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,12 +65,7 @@ def _missing_verb(parser: argparse.ArgumentParser) -> int:
 
 
 def _exports(endpoint_url: str) -> list[str]:
-    return [
-        f"export AWS_ENDPOINT_URL={endpoint_url}",
-        "export AWS_ACCESS_KEY_ID=testing",
-        "export AWS_SECRET_ACCESS_KEY=testing",
-        f"export AWS_DEFAULT_REGION={SANDBOX_REGION}",
-    ]
+    return [f"export AWS_ENDPOINT_URL={endpoint_url}"] + [f"export {k}={v}" for k, v in SANDBOX_CREDENTIALS.items()]
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -145,6 +145,9 @@ def run_deploy(args: argparse.Namespace) -> int:
         return EXIT_UNEXPECTED
     from botocore.exceptions import EndpointConnectionError
 
+    # The sandbox accepts any credentials; a shell without AWS ones should still be able to deploy into it.
+    for name, value in SANDBOX_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
     try:
         result = deploy.deploy_stack(args.endpoint_url)
     except EndpointConnectionError:
