@@ -300,3 +300,32 @@ def test_password_recovery_denied_by_an_scp_is_reported_as_failed(org, sandbox, 
     assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--yes"]) == 3
     assert "FAILED  CreateLoginProfile: AccessDenied" in capsys.readouterr().out
     assert root_state(org["c"])["password"] is False
+
+
+def test_the_iam_delegated_admin_can_remediate_but_never_the_management_account(org, monkeypatch, capsys):
+    assert main(["enable", "--delegated-admin", org["c"]]) == 0
+    member_credentials(monkeypatch, org["c"])
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 0
+    assert "now: no root credentials" in capsys.readouterr().out
+    assert root_state(org["a"])["access_key_ids"] == []
+    assert main(["remediate", "delete-root-credentials", "--accounts", MANAGEMENT_ACCOUNT_ID, "--yes"]) == 2
+    assert "is the management account" in capsys.readouterr().err
+
+
+def test_root_session_credentials_never_reach_the_output_or_the_action_log(org, monkeypatch, capsys):
+    handed_out: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        answer = original(self, operation_name, api_params)
+        if operation_name == "AssumeRoot":
+            handed_out.extend(answer["Credentials"][k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
+        return answer
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    table = create_status_table()
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes", "--table", table]) == 0
+    captured = capsys.readouterr()
+    stored = repr(action_items(table, org["a"]))
+    assert len(handed_out) == 9  # plan, delete, re-audit sessions
+    assert [s for s in handed_out if s in captured.out + captured.err + stored] == []

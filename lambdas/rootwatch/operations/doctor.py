@@ -390,6 +390,13 @@ def _guard_target(
             "pass a member account with --account",
         )
     if not members.to_audit:
+        if not caller.is_management:
+            return None, Check(
+                "trial audit",
+                Status.WARN,
+                "skipped: no member account is visible from this account (a delegated admin often cannot list them)",
+                "pass a member account with --account",
+            )
         return None, Check("trial audit", Status.WARN, "skipped: the organization has no ACTIVE member account")
     return members.to_audit[0].id, None
 

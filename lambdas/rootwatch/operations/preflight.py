@@ -171,13 +171,14 @@ def check_target(factory: ClientFactory, caller: CallerContext, account_id: str)
     try:
         account: dict[str, Any] = factory.client("organizations").describe_account(AccountId=account_id)["Account"]
     except ClientError as exc:
-        if _code(exc) == "AccountNotFoundException":
+        if _code(exc) == "AccountNotFoundException" and caller.is_management:
             raise Refusal(
                 RefusalReason.UNKNOWN_ACCOUNT,
                 f"account {account_id} is not a member of organization {caller.organization_id}",
             ) from None
-        if _code(exc) in ("AccessDeniedException", "AccessDenied"):
-            # An IAM delegated admin may not read Organizations; AssumeRoot will still refuse a stranger.
+        if not caller.is_management or _code(exc) in ("AccessDeniedException", "AccessDenied"):
+            # An IAM delegated admin usually cannot read Organizations (and then its answers are not the
+            # organization's); AssumeRoot itself still refuses an account outside the organization.
             return MemberAccount(account_id)
         raise
     state = account.get("State") or account.get("Status")
