@@ -169,3 +169,23 @@ def test_app_py_fails_synth_with_one_line_naming_the_key():
         "allowed: an integer from 1 to 10000"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_x86_and_destroy_change_the_architecture_layer_and_deletion_protection():
+    """Built (not synthesized: fast) with another configuration; the L1 properties follow the config."""
+    import aws_cdk as cdk
+
+    from infra.app import build_app
+
+    context = _context(lambdaArchitecture="x86_64", removalPolicy="destroy", resourcePrefix="rw-test")
+    _, stack = build_app(context, nag=False, env=cdk.Environment(account="111111111111", region="us-west-2"))
+    function = stack.workflow.audit.node.default_child
+    assert stack.resolve(function.architectures) == ["x86_64"]
+    version = context["rootwatch:powertoolsLayerVersion"]
+    assert stack.resolve(function.layers) == [
+        f"arn:aws:lambda:us-west-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:{version}"
+    ]
+    table = stack.storage.table.node.default_child
+    assert stack.resolve(table.deletion_protection_enabled) is False
+    assert table.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.DELETE
+    assert stack.resolve(function.function_name) == "rw-test-audit-account"
