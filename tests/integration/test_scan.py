@@ -195,6 +195,7 @@ def test_account_not_in_the_org_is_a_usage_error_naming_it(mixed_org, capsys) ->
         (["--concurrency", "65"], "--concurrency"),
         (["--concurrency", "many"], "--concurrency"),
         (["--profile", "no-such-profile-here"], "--profile"),
+        (["--output", "/no/such/directory/scan.json"], "--output"),
     ],
 )
 def test_bad_input_exits_two_with_one_line_naming_the_flag(sandbox, capsys, argv, named) -> None:

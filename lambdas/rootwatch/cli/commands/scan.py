@@ -13,6 +13,7 @@ the organization feature being disabled, reported once); 1 anything else.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -105,6 +106,7 @@ def concurrency_value(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """The scan verb: list, audit, print; returns the exit code."""
     requested = parse_account_ids(args.accounts) if args.accounts else None
+    _check_output_path(args.output)
     factory = _factory_from_args(args)
     try:
         org = list_member_accounts(factory)
@@ -352,6 +354,15 @@ def _factory_from_args(args: argparse.Namespace) -> ClientFactory:
         botocore_session=session,
         max_pool_connections=args.concurrency,
     )
+
+
+def _check_output_path(path: str | None) -> None:
+    """Fail before auditing, not after, when --output cannot be written."""
+    if path in (None, "-"):
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+        raise UsageError(f"--output: cannot write {path!r} (not a writable file path)")
 
 
 def _setup_failure(what: str, exc: BaseException) -> int:
