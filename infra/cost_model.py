@@ -40,7 +40,7 @@ CONFIG_ROOT_RULES = 3  # FACTS: root access key, root MFA, root hardware MFA (IA
 LOGS_PER_GB_INGESTED = 0.50  # list price
 FIXED_MONTHLY = {  # list prices, independent of the number of accounts
     "KMS key (alert topic)": 1.00,
-    "CloudWatch alarms (7)": 0.70,
+    "CloudWatch alarms (6)": 0.60,
     "CloudWatch dashboard": 3.00,
 }
 

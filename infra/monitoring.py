@@ -2,7 +2,9 @@
 
 Alarms (each notifies the SNS topic when it fires):
 - the audit-run execution failed, timed out or was aborted;
-- audits failed (the ``AuditErrors`` metric the handlers emit), or the audit Lambda itself errored;
+- audits failed (the ``AuditErrors`` metric FinishRun emits per run; it counts every ERROR and NOT_AUDITED
+  account). Not the audit Lambda's own ``Errors``: it raises ThrottledError on purpose so that the state
+  machine retries with backoff, and throttling under fan-out is expected, not a page;
 - no successful run in 26 hours (a schedule that silently stopped is the failure nobody notices);
 - the scheduler could not start a run (a message in its dead-letter queue).
 """
@@ -102,11 +104,6 @@ class Monitoring(Construct):
             "audit-errors",
             pipeline_metric("AuditErrors", five_minutes),
             "Audits of member accounts failed (see the run's alert e-mail for the accounts and causes).",
-        )
-        alarm(
-            "audit-function-errors",
-            workflow.audit.metric_errors(period=five_minutes, statistic="Sum"),
-            "The audit Lambda raised errors (beyond the audit errors it records).",
         )
         alarm(
             "no-successful-run",

@@ -278,8 +278,15 @@ def test_alarms_cover_failures_audit_errors_and_a_missing_run_and_all_notify_the
         a["Properties"]["AlarmName"]: a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()
     }
     prefix = synthesized.context["rootwatch:resourcePrefix"]
-    for name in ("run-failed", "run-timed-out", "audit-errors", "no-successful-run", "schedule-dead-letters"):
-        assert f"{prefix}-{name}" in alarms
+    expected = (
+        "run-failed",
+        "run-timed-out",
+        "run-aborted",
+        "audit-errors",
+        "no-successful-run",
+        "schedule-dead-letters",
+    )
+    assert set(alarms) == {f"{prefix}-{name}" for name in expected}
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
 
