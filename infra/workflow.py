@@ -77,6 +77,11 @@ def load_definition(path: Path | None = None) -> dict[str, Any]:
     unknown = used - set(DEFINITION_PLACEHOLDERS)
     if unknown:
         raise DefinitionError(f"{path.name}: unknown placeholders {sorted(unknown)}; allowed {DEFINITION_PLACEHOLDERS}")
+    missing = [name for name in DEFINITION_PLACEHOLDERS if name not in used]
+    if missing:
+        raise DefinitionError(
+            f"{path.name}: placeholders {missing} are not used; the stack's values would not reach it"
+        )
     samples = {name: "1" if name == "MaxConcurrency" else f"sample-{name}" for name in DEFINITION_PLACEHOLDERS}
     substituted = re.sub(r"\$\{(\w+)\}", lambda m: samples[m.group(1)], text)
     try:
