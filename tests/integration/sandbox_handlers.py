@@ -5,8 +5,13 @@ They read their settings from the function's environment at call time, as rootwa
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import threading
+import time
+import uuid
+import zipfile
 from collections import Counter
 from typing import Any
 
@@ -38,7 +43,12 @@ def attempts(key: str) -> int:
 
 
 def echo(event: Any, context: Any) -> dict[str, Any]:
-    """Returns the event with the function's MARKER variable and what the context says about the function."""
+    """Returns the event with the function's MARKER variable and what the context says about the function.
+
+    ``event["sleep_ms"]`` delays the read of MARKER, so that concurrent invocations overlap.
+    """
+    if isinstance(event, dict) and event.get("sleep_ms"):
+        time.sleep(event["sleep_ms"] / 1000)
     return {
         "event": event,
         "marker": os.environ.get("MARKER"),
@@ -81,3 +91,92 @@ def whoami(event: Any, context: Any) -> dict[str, Any]:
 def returns_unserializable(event: Any, context: Any) -> object:
     """Returns something JSON cannot carry (AWS answers Runtime.MarshalError)."""
     return object()
+
+
+# --- deploying them and running state machines (what the runtime and server tests share) -----------------------
+
+ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def placeholder_zip() -> bytes:
+    """A minimal deployment package: the sandbox runs the handler from this process, not from the zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "rootwatch sandbox: the handler is imported from the sandbox's process\n")
+    return buffer.getvalue()
+
+
+def deploy_function(
+    lambda_client: Any, iam_client: Any, name: str, handler: str, variables: dict[str, str] | None = None
+) -> str:
+    """Create a python3.13 function running ``tests.integration.sandbox_handlers.<handler>``; returns its ARN.
+
+    moto checks that the execution role exists, so the role ``<name>-role`` is created first.
+    """
+    role = iam_client.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(ROLE_POLICY))
+    function = lambda_client.create_function(
+        FunctionName=name,
+        Role=role["Role"]["Arn"],
+        Runtime="python3.13",
+        Handler=f"tests.integration.sandbox_handlers.{handler}",
+        Code={"ZipFile": placeholder_zip()},
+        Environment={"Variables": variables or {}},
+        Timeout=30,
+    )
+    return str(function["FunctionArn"])
+
+
+def distributed_map_definition(function_arn: str, bucket: str, manifest_key: str, **map_fields: Any) -> dict[str, Any]:
+    """A Distributed Map over a JSON manifest in S3 invoking ``function_arn`` per item.
+
+    Written as it would be for AWS (EXPRESS children, an integer tolerance): Retry on ThrottledLikeError with
+    backoff, then Catch of anything into ``$.error`` so the run carries on.
+    """
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
+        "OutputPath": "$.Payload",
+        "Retry": [
+            {"ErrorEquals": ["ThrottledLikeError"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 3},
+        ],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}],
+        "End": True,
+    }
+    audit_map: dict[str, Any] = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": bucket, "Key": manifest_key},
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Process",
+            "States": {"Process": task, "RecordFailure": {"Type": "Pass", "End": True}},
+        },
+        "MaxConcurrency": 4,
+        "ToleratedFailurePercentage": 0,
+        "ResultPath": "$.results",
+        "End": True,
+    }
+    audit_map.update(map_fields)
+    return {"Comment": "sandbox runtime test", "StartAt": "ProcessItems", "States": {"ProcessItems": audit_map}}
+
+
+def run_to_completion(sfn_client: Any, state_machine_arn: str, execution_input: Any, timeout: float = 60.0) -> dict:
+    """Start an execution (unique name) and poll DescribeExecution until it leaves RUNNING; fail after ``timeout``."""
+    started = sfn_client.start_execution(
+        stateMachineArn=state_machine_arn, name=f"test-{uuid.uuid4().hex[:16]}", input=json.dumps(execution_input)
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        described: dict[str, Any] = sfn_client.describe_execution(executionArn=started["executionArn"])
+        if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            raise AssertionError(f"execution {started['executionArn']} still RUNNING after {timeout} s")
+        time.sleep(0.01)
