@@ -62,7 +62,7 @@ def enable_root_access(
     feature_set = org.describe_organization()["Organization"].get("FeatureSet")
     if feature_set != "ALL":
         raise Refusal(
-            RefusalReason.NOT_IN_ORGANIZATION,
+            RefusalReason.NOT_ALL_FEATURES,
             f"organization {caller.organization_id} has feature set {feature_set}: centralized root access needs "
             "all features enabled (Organizations console: Settings > Enable all features)",
         )

@@ -19,6 +19,7 @@ from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from rootwatch.cli.commands.scan import scan_accounts
 from rootwatch.cli.common import add_aws_args, parse_account_ids
 from rootwatch.domain.credentials import RootCredentialState
+from rootwatch.domain.errors import FeatureDisabledError
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditStatus
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.operations.consent import Consent
@@ -31,7 +32,13 @@ from rootwatch.operations.invocation import (
     factory_from_args,
     operator_command,
 )
-from rootwatch.operations.preflight import CallerContext, check_target, identify_caller, require_root_access
+from rootwatch.operations.preflight import (
+    CallerContext,
+    check_target,
+    feature_refusal,
+    identify_caller,
+    require_root_access,
+)
 from rootwatch.operations.remediate import (
     RECOVERY_EXPLANATION,
     AccountOutcome,
@@ -54,8 +61,7 @@ OUTCOME_LABEL = {
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``remediate delete-root-credentials`` and ``remediate allow-password-recovery``."""
     parser = subparsers.add_parser("remediate", help="delete root credentials or allow password recovery")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
-    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser), required=True)
 
     delete = actions.add_parser(
         "delete-root-credentials",
@@ -145,7 +151,10 @@ def accounts_with_credentials(factory: ClientFactory) -> list[tuple[str, str | N
     """ACTIVE member accounts whose root user has any credential (a read-only audit of each)."""
     org = list_member_accounts(factory)
     run_id = "remediate-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    records = scan_accounts(factory, list(org.to_audit), run_id=run_id)
+    try:
+        records = scan_accounts(factory, list(org.to_audit), run_id=run_id)
+    except FeatureDisabledError as exc:
+        raise feature_refusal(TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS.required_feature, exc.message) from exc
     unreadable = [r for r in records if r.status != AuditStatus.OK]
     for record in unreadable:
         print(

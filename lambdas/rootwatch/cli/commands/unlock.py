@@ -11,9 +11,10 @@ Exit codes: 0 unlocked, nothing to unlock, or dry run shown; 3 the deletion or i
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from rootwatch.aws.clients import ClientFactory
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from rootwatch.cli.common import add_aws_args, parse_account_ids
 from rootwatch.domain.task_policies import TaskPolicy
@@ -41,8 +42,7 @@ from rootwatch.operations.unlock import (
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``unlock s3-bucket-policy`` and ``unlock sqs-queue-policy``."""
     parser = subparsers.add_parser("unlock", help="remove a bucket or queue policy that locks everyone out")
-    kinds = parser.add_subparsers(dest="resource", metavar="RESOURCE", parser_class=type(parser))
-    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
+    kinds = parser.add_subparsers(dest="resource", metavar="RESOURCE", parser_class=type(parser), required=True)
 
     s3 = kinds.add_parser(
         "s3-bucket-policy",
@@ -100,7 +100,7 @@ def run_sqs(args: argparse.Namespace) -> int:
     )
 
 
-def _unlock(args: argparse.Namespace, policy: TaskPolicy, read) -> int:  # type: ignore[no-untyped-def]
+def _unlock(args: argparse.Namespace, policy: TaskPolicy, read: Callable[[ClientFactory], LockedResource]) -> int:
     parse_account_ids(args.account, flag="--account")
     consent = consent_from_args(args)
     consent.require_someone_to_ask()
