@@ -19,6 +19,50 @@ from constructs import Construct
 from infra.config import RootwatchConfig
 from infra.storage import removal_policy
 
+#: Managing a symmetric key: what CloudFormation and an administrator need (PutKeyPolicy included, so the
+#: key can never become unmanageable).
+KEY_ADMIN_ACTIONS = tuple(
+    f"kms:{action}"
+    for action in (
+        "DescribeKey",
+        "GetKeyPolicy",
+        "PutKeyPolicy",
+        "ListKeyPolicies",
+        "GetKeyRotationStatus",
+        "EnableKeyRotation",
+        "DisableKeyRotation",
+        "RotateKeyOnDemand",
+        "ListKeyRotations",
+        "EnableKey",
+        "DisableKey",
+        "ScheduleKeyDeletion",
+        "CancelKeyDeletion",
+        "UpdateKeyDescription",
+        "TagResource",
+        "UntagResource",
+        "ListResourceTags",
+        "CreateAlias",
+        "DeleteAlias",
+        "UpdateAlias",
+        "CreateGrant",
+        "ListGrants",
+        "RevokeGrant",
+        "RetireGrant",
+    )
+)
+#: Using a symmetric encryption key.
+KEY_USE_ACTIONS = tuple(
+    f"kms:{action}"
+    for action in (
+        "Encrypt",
+        "Decrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+    )
+)
+
 
 class Alerting(Construct):
     """The alert topic (TLS-only, KMS-encrypted) and one email subscription per configured address."""
@@ -33,16 +77,26 @@ class Alerting(Construct):
             description=f"{config.resource_prefix}: encrypts the alert topic",
             enable_key_rotation=True,
             removal_policy=removal_policy(config),
-        )
-        # CloudWatch alarms publish to the encrypted topic as the cloudwatch service principal.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            )
+            policy=iam.PolicyDocument(
+                statements=[
+                    # The account's IAM policies decide who may administer and use the key (AWS's default key
+                    # policy, with the actions a symmetric key has spelled out instead of "kms:*").
+                    iam.PolicyStatement(
+                        sid="DelegateToAccountIamPolicies",
+                        principals=[iam.AccountRootPrincipal()],
+                        actions=[*KEY_ADMIN_ACTIONS, *KEY_USE_ACTIONS],
+                        resources=["*"],  # in a key policy, "*" means this key
+                    ),
+                    # CloudWatch alarms publish to the encrypted topic as the cloudwatch service principal.
+                    iam.PolicyStatement(
+                        sid="AllowCloudWatchAlarmsToPublish",
+                        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                        resources=["*"],
+                        conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                    ),
+                ]
+            ),
         )
 
         self.topic = sns.Topic(

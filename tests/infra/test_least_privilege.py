@@ -52,8 +52,8 @@ def _object_arn(synthesized, prefix: str) -> dict[str, Any]:
 
 
 def test_no_allow_statement_anywhere_has_a_wildcard_action(synthesized):
-    """Wildcard actions appear only in Deny statements (the TLS-only bucket/queue/topic policies) and in the
-    KMS key policy's standard statement that delegates the key to the account's IAM policies."""
+    """Roles, resource policies and the key policy alike: wildcard actions appear only in Deny statements
+    (the TLS-only bucket, queue and topic policies); the key policy spells out the key's actions."""
     offenders = []
     for logical_id, resource in synthesized.resources.items():
         properties = resource.get("Properties", {})
@@ -64,14 +64,14 @@ def test_no_allow_statement_anywhere_has_a_wildcard_action(synthesized):
                 wildcards = {a for a in _actions(statement) if "*" in a}
                 if statement.get("NotAction") or (wildcards and statement["Effect"] == "Allow"):
                     offenders.append((logical_id, statement))
-    key = _logical_id(synthesized, "AWS::KMS::Key", "AlertingTopicKey")
-    delegation = {
-        "Action": "kms:*",
-        "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-        "Resource": "*",
-    }
-    assert offenders == [(key, delegation)]
+    assert offenders == []
+
+
+def test_key_policy_delegates_to_the_account_without_kms_star_and_keeps_the_key_manageable(synthesized):
+    policy = synthesized.one("AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    (delegation,) = [s for s in policy["Statement"] if s.get("Sid") == "DelegateToAccountIamPolicies"]
+    assert delegation["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt"} <= _actions(delegation)
 
 
 def test_audit_lambda_may_assume_root_only_for_the_audit_task_policy(synthesized):
