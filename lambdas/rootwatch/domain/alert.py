@@ -124,8 +124,8 @@ def compose_alert(
     }
     return Alert(
         run_id=run_id,
-        subject=_subject(document, run_failure),
-        text=_text(document, run_failure),
+        subject=render_subject(document, run_failure),
+        text=render_text(document, run_failure),
         document=document,
     )
 
@@ -161,25 +161,48 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _subject(doc: Mapping[str, Any], run_failure: RunFailure | None) -> str:
+def render_subject(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -> str:
+    """The email subject for an alert document: what happened and where, at most 100 characters.
+
+    Tries the most telling wording first (credential kinds, account name and id) and falls back to
+    shorter ones (id only, "root credentials") before it ever cuts text.
+    """
     where = doc["organization_id"] or "your organization"
     if run_failure is not None:
         return _fit(f"{SUBJECT_PREFIX}Audit run failed in {where}: {run_failure.error_code}")
+    candidates = [
+        _subject_body(doc, with_name=True, with_kinds=True),
+        _subject_body(doc, with_name=False, with_kinds=True),
+        _subject_body(doc, with_name=False, with_kinds=False),
+    ]
+    for body in candidates:
+        subject = f"{SUBJECT_PREFIX}{where}: {body}"
+        if len(subject) <= SUBJECT_MAX:
+            return _fit(subject)
+    return _fit(f"{SUBJECT_PREFIX}{where}: {candidates[-1]}")
+
+
+def _subject_body(doc: Mapping[str, Any], *, with_name: bool, with_kinds: bool) -> str:
     parts = []
     reappeared, new, errors = doc["reappeared"], doc["new_with_credentials"], doc["audit_errors"]
+
+    def account(entry: Mapping[str, Any]) -> str:
+        return _name(entry) if with_name else str(entry["account_id"])
+
     if len(reappeared) == 1:
         only = reappeared[0]
-        parts.append(f"root {_kinds_text(only['credentials'])} reappeared on {_name(only)}")
+        what = f"root {_kinds_text(only['credentials'])}" if with_kinds else "root credentials"
+        parts.append(f"{what} reappeared on {account(only)}")
     elif reappeared:
         parts.append(f"root credentials reappeared on {len(reappeared)} accounts")
     if len(new) == 1:
-        parts.append(f"new account {_name(new[0])} has root credentials")
+        parts.append(f"new account {account(new[0])} has root credentials")
     elif new:
         parts.append(f"{len(new)} new accounts have root credentials")
     if errors:
         parts.append(f"{_plural(len(errors), 'audit')} failed")
     body = "; ".join(parts)
-    return _fit(f"{SUBJECT_PREFIX}{where}: {body[0].upper()}{body[1:]}")
+    return body[0].upper() + body[1:]
 
 
 def _fit(subject: str) -> str:
@@ -236,7 +259,8 @@ def error_advice(error_code: str, error_message: str) -> tuple[str, str]:
     )
 
 
-def _text(doc: Mapping[str, Any], run_failure: RunFailure | None) -> str:
+def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -> str:
+    """The plain-text email for an alert document (the ``default``/``email`` part of the SNS message)."""
     records_seen = doc["totals"]["accounts"] > 0
     where = doc["organization_id"] or "your organization"
     lines = [
