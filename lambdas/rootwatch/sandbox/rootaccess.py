@@ -448,6 +448,8 @@ def install() -> None:
         _patch_account_summary()
         _patch_organizations()
         _patch_reset()
+        _patch_account_lookup()
+        _patch_backend_lookup()
         _installed = True
 
 
@@ -535,6 +537,79 @@ def _patch_reset() -> None:
     def reset(cls: type[BackendDict]) -> None:  # type: ignore[type-arg]
         original(cls)
         STATE.reset()
+        _KEY_ACCOUNTS.clear()
         organizations_backends.master_accounts.clear()
 
     BackendDict.reset = classmethod(reset)  # type: ignore[assignment,method-assign]
+
+
+class _AccessKeyAccounts:
+    """A cache in front of moto's ``get_account_id_from``, which scans every account's IAM backend per request.
+
+    With thousands of member accounts touched that scan costs ~20 ms per call. A key found in an
+    account stays there; "not found" (the default account) holds only until moto creates another key.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.accounts: dict[str, tuple[str, int | None]] = {}
+
+    def key_created(self) -> None:
+        with self.lock:
+            self.generation += 1
+
+    def clear(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.accounts.clear()
+
+
+_KEY_ACCOUNTS = _AccessKeyAccounts()
+
+
+def _patch_account_lookup() -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam import models as iam_models
+
+    original_lookup = iam_models.get_account_id_from
+    original_create_key = iam_models.IAMBackend.create_access_key
+    original_create_temp_key = iam_models.IAMBackend.create_temp_access_key
+
+    def get_account_id_from(access_key: str) -> str:
+        with _KEY_ACCOUNTS.lock:
+            cached = _KEY_ACCOUNTS.accounts.get(access_key)
+            generation = _KEY_ACCOUNTS.generation
+        if cached is not None and cached[1] in (None, generation):
+            return cached[0]
+        account_id = original_lookup(access_key)
+        with _KEY_ACCOUNTS.lock:
+            valid_for = generation if account_id == DEFAULT_ACCOUNT_ID else None
+            _KEY_ACCOUNTS.accounts[access_key] = (account_id, valid_for)
+        return account_id
+
+    def create_access_key(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _KEY_ACCOUNTS.key_created()
+        return original_create_key(self, *args, **kwargs)
+
+    def create_temp_access_key(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _KEY_ACCOUNTS.key_created()
+        return original_create_temp_key(self, *args, **kwargs)
+
+    iam_models.get_account_id_from = get_account_id_from
+    iam_models.IAMBackend.create_access_key = create_access_key  # type: ignore[method-assign]
+    iam_models.IAMBackend.create_temp_access_key = create_temp_access_key  # type: ignore[method-assign]
+
+
+def _patch_backend_lookup() -> None:
+    """``backends[account_id]`` in moto copies every known account id into a list first (O(accounts) per lookup,
+    several lookups per request); with a 10,000-account org that dominated each call. Skip it when the account's
+    backend already exists."""
+    original = BackendDict._create_account_specific_backend
+
+    def create_account_specific_backend(self: BackendDict, account_id: str) -> None:  # type: ignore[type-arg]
+        if dict.__contains__(self, account_id) and any(self is known for known in BackendDict._instances):
+            return
+        original(self, account_id)
+
+    BackendDict._create_account_specific_backend = create_account_specific_backend  # type: ignore[method-assign]
