@@ -22,6 +22,8 @@ from rootwatch.analytics.catalog import QueryError
 from rootwatch.domain.records import RECORD_FIELDS
 
 VIEW = "results"
+_FILES_VIEW = "results_files"
+_MEMORY_TABLE = "results_in_memory"
 _GLUE_TO_DUCKDB = {
     "string": "VARCHAR",
     "boolean": "BOOLEAN",
@@ -69,20 +71,38 @@ def results_folder(path: str | os.PathLike[str]) -> Path:
 
 
 class DuckDBBackend:
-    """Runs Trino SQL against a local results folder through DuckDB (in memory, UTC)."""
+    """Runs Trino SQL against a local results folder through DuckDB (in memory, UTC).
+
+    A query that reads the results once goes straight to the files, so a ``dt`` filter prunes whole
+    partitions (a 7-day query on a year reads 7 objects). The first query that reads them more than
+    once (a self-join, several CTEs), or every query when ``materialize=True`` (the report), loads the
+    records into an in-memory table once instead of parsing every gzip file again for each reference.
+    """
 
     table = VIEW
 
-    def __init__(self, results_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, results_dir: str | os.PathLike[str], *, materialize: bool = False) -> None:
         import duckdb
 
         self.folder = results_folder(results_dir)
         self._connection = duckdb.connect(database=":memory:")
         # Athena's current_date is UTC; DuckDB's follows the local zone unless told.
         self._connection.execute("SET TimeZone = 'UTC'")
-        self._connection.execute(self._view_sql())
+        self._connection.execute(self._files_view_sql())
+        self._connection.execute(f"CREATE VIEW {VIEW} AS SELECT * FROM {_FILES_VIEW}")  # noqa: S608 (constants)
+        self.materialized = False
+        if materialize:
+            self.materialize()
 
-    def _view_sql(self) -> str:
+    def materialize(self) -> None:
+        """Load every record into memory once; later queries read that table instead of the files."""
+        if not self.materialized:
+            # Names are module constants, nothing from outside.
+            self._connection.execute(f"CREATE TABLE {_MEMORY_TABLE} AS SELECT * FROM {_FILES_VIEW}")  # noqa: S608
+            self._connection.execute(f"CREATE OR REPLACE VIEW {VIEW} AS SELECT * FROM {_MEMORY_TABLE}")  # noqa: S608
+            self.materialized = True
+
+    def _files_view_sql(self) -> str:
         columns = duckdb_columns()
         pattern = str(self.folder / "dt=*" / "*.json*")
         if glob.glob(pattern):
@@ -92,15 +112,17 @@ class DuckDBBackend:
                 f"hive_types = {{'dt': 'VARCHAR'}}, columns = {struct})"
             )
             # The only outside value is the folder path, quoted by _quote; column names come from the contract.
-            return f"CREATE VIEW {VIEW} AS SELECT * FROM {source}"  # noqa: S608
+            return f"CREATE VIEW {_FILES_VIEW} AS SELECT * FROM {source}"  # noqa: S608
         typed = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
-        return f"CREATE VIEW {VIEW} AS SELECT {typed}, CAST(NULL AS VARCHAR) AS dt WHERE false"
+        return f"CREATE VIEW {_FILES_VIEW} AS SELECT {typed}, CAST(NULL AS VARCHAR) AS dt WHERE false"
 
     def run(self, sql: str) -> QueryResult:
         """Run one Trino statement; QueryError with DuckDB's message on failure."""
         import duckdb
 
         translated = to_duckdb(sql)
+        if not self.materialized and _reads(translated, VIEW) > 1:
+            self.materialize()
         try:
             cursor = self._connection.execute(translated)
             columns = [column[0] for column in cursor.description or []]
@@ -112,6 +134,15 @@ class DuckDBBackend:
     def close(self) -> None:
         """Release the in-memory database."""
         self._connection.close()
+
+
+def _reads(sql: str, table: str) -> int:
+    """How many times the (DuckDB) statement references ``table``."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return 0
+    return sum(1 for node in tree.find_all(sqlglot.exp.Table) if node.name == table)
 
 
 def _quote(text: str) -> str:

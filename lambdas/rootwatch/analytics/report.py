@@ -62,6 +62,9 @@ def collect(
         values = {key: str(value) for key, value in params.items()}
         return engine.run(bind(get_query(name), values, table=engine.table)).rows
 
+    materialize = getattr(engine, "materialize", None)
+    if callable(materialize):
+        materialize()  # six queries over the same records: read the files once
     now = datetime.now(UTC)
     data = ReportData(
         today=today or now.date(),
