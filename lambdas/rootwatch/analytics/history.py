@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from rootwatch.aws.results_writer import results_key
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
@@ -73,7 +74,7 @@ class HistoryWriter:
 
     def _record(self, audit: Audit, run_id: str, scanned_at: str, day: date) -> AuditRecord:
         name = audit.account_name or f"account-{audit.account_id[-4:]}"
-        common = {
+        common: dict[str, Any] = {
             "run_id": run_id,
             "scanned_at": scanned_at,
             "account_id": audit.account_id,
@@ -94,7 +95,7 @@ class HistoryWriter:
                 error_message=audit.error_message,
                 first_audit=transition.first_audit,
             )
-        flags = {FLAG_FOR_KIND[kind]: kind.value in audit.kinds for kind in CREDENTIAL_KINDS}
+        flags: dict[str, Any] = {FLAG_FOR_KIND[kind]: kind.value in audit.kinds for kind in CREDENTIAL_KINDS}
         record = AuditRecord(
             **common,
             **flags,
@@ -130,7 +131,7 @@ _FIELD_NAMES = tuple(spec.name for spec in RECORD_FIELDS)
 _TEAMS = ("payments", "data", "identity", "search", "ml", "web", "mobile", "billing", "logs", "edge", "ads", "crm")
 _STAGES = ("prod", "staging", "dev", "sandbox", "shared")
 # Starting mixes, most accounts clean; weights roughly as orgs that enabled central root access see them.
-_INITIAL = (
+_INITIAL: tuple[tuple[frozenset[str], int], ...] = (
     (frozenset(), 80),
     (frozenset({"password"}), 6),
     (frozenset({"password", "mfa"}), 8),
