@@ -99,29 +99,43 @@ class AccountOutcome:
 
 
 def list_root_credentials(root: RootSession) -> RootCredentialInventory:
-    """Every root credential of the session's account with ids and dates (four list/get calls, as root)."""
+    """Every root credential of the session's account with ids and dates, listed as root.
+
+    GetAccountSummary first, then a list call only for the kinds it reports present (the audit's own
+    budget: a clean account costs one call after AssumeRoot).
+    """
     iam = root.client("iam")
+    summary = iam.get_account_summary()["SummaryMap"]
     items: list[CredentialItem] = []
-    for page in iam.get_paginator("list_signing_certificates").paginate():
-        items += [
-            CredentialItem(
-                CredentialKind.SIGNING_CERTIFICATES, c["CertificateId"], iso_utc(c.get("UploadDate")), c.get("Status")
-            )
-            for c in page.get("Certificates", [])
-        ]
-    for page in iam.get_paginator("list_access_keys").paginate():
-        items += [
-            CredentialItem(CredentialKind.ACCESS_KEYS, k["AccessKeyId"], iso_utc(k.get("CreateDate")), k.get("Status"))
-            for k in page.get("AccessKeyMetadata", [])
-        ]
-    for page in iam.get_paginator("list_mfa_devices").paginate():
-        items += [
-            CredentialItem(CredentialKind.MFA, d["SerialNumber"], iso_utc(d.get("EnableDate")))
-            for d in page.get("MFADevices", [])
-        ]
-    profile = _login_profile(iam)
-    if profile is not None:
-        items.append(CredentialItem(CredentialKind.PASSWORD, LOGIN_PROFILE_ID, iso_utc(profile.get("CreateDate"))))
+    if summary.get("AccountSigningCertificatesPresent"):
+        for page in iam.get_paginator("list_signing_certificates").paginate():
+            items += [
+                CredentialItem(
+                    CredentialKind.SIGNING_CERTIFICATES,
+                    c["CertificateId"],
+                    iso_utc(c.get("UploadDate")),
+                    c.get("Status"),
+                )
+                for c in page.get("Certificates", [])
+            ]
+    if summary.get("AccountAccessKeysPresent"):  # 1 even when the only key is Inactive
+        for page in iam.get_paginator("list_access_keys").paginate():
+            items += [
+                CredentialItem(
+                    CredentialKind.ACCESS_KEYS, k["AccessKeyId"], iso_utc(k.get("CreateDate")), k.get("Status")
+                )
+                for k in page.get("AccessKeyMetadata", [])
+            ]
+    if summary.get("AccountMFAEnabled"):
+        for page in iam.get_paginator("list_mfa_devices").paginate():
+            items += [
+                CredentialItem(CredentialKind.MFA, d["SerialNumber"], iso_utc(d.get("EnableDate")))
+                for d in page.get("MFADevices", [])
+            ]
+    if summary.get("AccountPasswordPresent"):
+        profile = _login_profile(iam)
+        if profile is not None:
+            items.append(CredentialItem(CredentialKind.PASSWORD, LOGIN_PROFILE_ID, iso_utc(profile.get("CreateDate"))))
     return RootCredentialInventory(root.account_id, tuple(items))
 
 
