@@ -142,6 +142,10 @@ _INITIAL: tuple[tuple[frozenset[str], int], ...] = (
 )
 
 
+#: Which kind shows up when one appears: passwords and MFA far more often than keys or certificates.
+_APPEAR_WEIGHTS = (5, 2, 1, 4)
+
+
 def account_ids(count: int) -> list[str]:
     """``count`` distinct member account ids (never the management account's)."""
     return [f"{210000000000 + index * 7919:012d}" for index in range(count)]
@@ -241,7 +245,7 @@ def _evolve(rng: random.Random, kinds: frozenset[str]) -> frozenset[str]:
     if kinds and rng.random() < 0.01:
         return frozenset()
     if rng.random() < 0.002:
-        return kinds | {rng.choice(KINDS)}
+        return kinds | set(rng.choices(KINDS, weights=_APPEAR_WEIGHTS))
     return kinds
 
 

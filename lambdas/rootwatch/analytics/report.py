@@ -170,7 +170,7 @@ def _cards(data: ReportData) -> str:
         ("Skipped", t["skipped"], "suspended or closed", ""),
     ]
     items = "".join(
-        f'<div class="card {tone}" data-total="{escape(key)}"><div class="value">{value}</div>'
+        f'<div class="card {tone}" data-total="{escape(key)}"><div class="value">{value:,}</div>'
         f'<div class="label">{escape(label)}</div><div class="hint">{escape(hint)}</div></div>'
         for (label, value, hint, tone), key in zip(
             cards, ("accounts", "needs_action", "exempt", "reappeared", "failing", "skipped"), strict=True
@@ -238,8 +238,9 @@ def _chart(kind: str, days: list[date], by_day: dict[str, dict[str, Any]]) -> st
     )
     label = KIND_LABEL[kind]
     return f"""<figure class="chart" data-kind="{kind}">
-  <figcaption><span class="kind">{escape(label)}</span><span class="now">{"-" if current is None else current}</span>
-  <span class="delta">{escape(delta)}</span></figcaption>
+  <figcaption><div class="top"><span class="kind">{escape(label)}</span>
+  <span class="now">{"-" if current is None else f"{current:,}"}</span></div>
+  <div class="delta">{escape(delta) or "no change"}</div></figcaption>
   <svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}: accounts per day">
   {grid}{"".join(paths)}{dots}</svg>
 </figure>"""

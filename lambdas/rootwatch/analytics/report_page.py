@@ -38,10 +38,11 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
 .card.good { border-top-color: var(--good); } .card.good .value { color: var(--good); }
 .charts { display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; }
 .chart { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 10px 10px 4px; }
-.chart figcaption { display: flex; align-items: baseline; gap: 8px; margin-bottom: 2px; }
-.chart .kind { font-weight: 600; flex: 1; }
+.chart figcaption { margin-bottom: 2px; }
+.chart .top { display: flex; align-items: baseline; gap: 8px; }
+.chart .kind { font-weight: 600; flex: 1; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .chart .now { font-size: 22px; font-weight: 700; font-variant-numeric: tabular-nums; }
-.chart .delta { color: var(--soft); font-size: 11.5px; min-width: 0; }
+.chart .delta { color: var(--soft); font-size: 11.5px; margin-top: -2px; }
 .chart svg { width: 100%; height: auto; display: block; }
 .chart .area { fill: var(--chart-fill); stroke: none; }
 .chart .line { fill: none; stroke: var(--chart); stroke-width: 2; stroke-linejoin: round; }
