@@ -46,6 +46,7 @@ RETRY_SCALE_ENV = "ROOTWATCH_SANDBOX_RETRY_SCALE"
 
 _install_lock = threading.Lock()
 _installed = False
+_sfn_installed = False
 _retry_scale: float | None = None
 _endpoint_url: str | None = None
 
@@ -664,13 +665,41 @@ class _DropStateFailureLog(logging.Filter):
 
 
 def install() -> None:
-    """Patch moto's Lambda and Step Functions for in-process handlers. Idempotent and thread-safe."""
+    """Patch moto's Lambda (and, on first use, Step Functions) for in-process handlers. Idempotent, thread-safe.
+
+    moto's Step Functions interpreter takes about a second to import (it pulls in EC2, Batch, ...), so its patches
+    are applied when moto first serves a Step Functions request, or by :func:`install_step_functions`.
+    """
     global _installed
     with _install_lock:
         if _installed:
             return
         import boto3
         from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.stepfunctions import responses as sfn_responses
+
+        _install_environ_overlay()
+        LambdaSimpleBackend.invoke = _patched_invoke(LambdaSimpleBackend.invoke)  # type: ignore[method-assign]
+        boto3._get_default_session = _patched_default_session(boto3._get_default_session)
+        original_get_backend = sfn_responses.get_backend
+
+        def get_backend(account: str, region: str) -> Any:
+            install_step_functions()
+            return original_get_backend(account, region)
+
+        get_backend.__wrapped__ = original_get_backend  # type: ignore[attr-defined]
+        sfn_responses.get_backend = get_backend
+        _installed = True
+
+
+def install_step_functions() -> None:
+    """Patch moto's Step Functions interpreter (definition localization, retry scale, map tolerance, ...)."""
+    global _sfn_installed
+    if _sfn_installed:
+        return
+    with _install_lock:
+        if _sfn_installed:
+            return
         from moto.stepfunctions.parser import models as sfn_models
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
@@ -679,8 +708,6 @@ def install() -> None:
         from moto.stepfunctions.parser.asl.parse import asl_parser
         from moto.stepfunctions.parser.backend import execution
 
-        _install_environ_overlay()
-        LambdaSimpleBackend.invoke = _patched_invoke(LambdaSimpleBackend.invoke)  # type: ignore[method-assign]
         parser = asl_parser.AmazonStateLanguageParser
         parser.parse = staticmethod(_patched_parse(parser.parse))  # type: ignore[method-assign,assignment]
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
@@ -695,8 +722,7 @@ def install() -> None:
         backend.describe_map_run = _describe_map_run  # type: ignore[method-assign]
         logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").addFilter(_DropToleranceWarning())
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropStateFailureLog())
-        boto3._get_default_session = _patched_default_session(boto3._get_default_session)
-        _installed = True
+        _sfn_installed = True
 
 
 __all__ = [
@@ -705,6 +731,7 @@ __all__ = [
     "LambdaContext",
     "function_environment",
     "install",
+    "install_step_functions",
     "invoke_function",
     "localize_definition",
     "retry_scale",
