@@ -329,3 +329,32 @@ def test_root_session_credentials_never_reach_the_output_or_the_action_log(org, 
     stored = repr(action_items(table, org["a"]))
     assert len(handed_out) == 9  # plan, delete, re-audit sessions
     assert [s for s in handed_out if s in captured.out + captured.err + stored] == []
+
+
+def test_json_format_gives_one_row_per_step_and_keeps_prompts_off_stdout(org, capsys):
+    import json
+
+    code = main(
+        ["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{org['c']}", "--yes", "--format", "json"]
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    rows = json.loads(captured.out)
+    a_rows = [r for r in rows if r["account_id"] == org["a"]]
+    assert [r["action"] for r in a_rows] == [
+        "DeleteSigningCertificate",
+        "DeleteAccessKey",
+        "DeleteAccessKey",
+        "DeactivateMFADevice",
+        "DeleteLoginProfile",
+    ]
+    assert {r["result"] for r in a_rows} == {"done"} and a_rows[0]["credentials_after"] == []
+    assert [r["result"] for r in rows if r["account_id"] == org["c"]] == ["nothing_to_delete"]
+    assert "summary:" in captured.err
+
+
+def test_csv_dry_run_rows_say_planned(org, capsys):
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("account_id,account_name,order,kind,action,target")
+    assert len(lines) == 6 and all(line.split(",")[8] == "planned" for line in lines[1:])

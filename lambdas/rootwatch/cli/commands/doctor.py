@@ -7,10 +7,10 @@ check failed, 2 for bad usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rootwatch.cli.common import add_aws_args, parse_account_ids
+from rootwatch.cli.output import FORMATS, render
 from rootwatch.operations.doctor import Check, Status, exit_code, run_doctor
 from rootwatch.operations.invocation import factory_from_args, operator_command
 
@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--account", metavar="ID", help="member account for the trial audit (default: the first ACTIVE)"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=("text", *FORMATS), default="text", help="output format (default: text, one line each)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -37,9 +39,8 @@ def run(args: argparse.Namespace) -> int:
     """Run every check and print one line each; the exit code says whether any failed."""
     account = parse_account_ids(args.account, flag="--account")[0] if args.account else None
     checks = run_doctor(factory_from_args(args), account)
-    if args.format == "json":
-        json.dump([c.to_dict() for c in checks], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    if args.format != "text":
+        render([c.to_dict() for c in checks], args.format, sys.stdout, columns=("check", "status", "detail", "fix"))
     else:
         for line in format_checks(checks):
             print(line)

@@ -10,14 +10,17 @@ changed); 1 every confirmation was declined (nothing changed) or an unexpected e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from rootwatch.cli.commands.scan import scan_accounts
 from rootwatch.cli.common import add_aws_args, parse_account_ids
+from rootwatch.cli.output import FORMATS, open_output, render
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditStatus
@@ -82,6 +85,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_consent_args(delete)
     add_table_arg(delete)
+    delete.add_argument(
+        "--format",
+        choices=("text", *FORMATS),
+        default="text",
+        help="text (default) for people; table/json/jsonl/csv/tsv print one row per step at the end "
+        "(the running commentary and prompts then go to stderr)",
+    )
+    delete.add_argument("--output", metavar="FILE", default=None, help="write the rows to FILE instead of stdout")
     delete.set_defaults(func=run_delete)
 
     recover = actions.add_parser(
@@ -98,7 +109,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 @operator_command
 def run_delete(args: argparse.Namespace) -> int:
-    """Plan, show, confirm per account, delete, re-audit, summarise."""
+    """Plan, show, confirm per account, delete, re-audit, summarise (rows at the end for machine formats)."""
+    if args.format == "text":
+        return _delete(args)[0]
+    with contextlib.redirect_stdout(sys.stderr):
+        code, plans, outcomes = _delete(args)
+    with open_output(args.output) as stream:
+        render(step_rows(plans, outcomes), args.format, stream, columns=STEP_COLUMNS)
+    return code
+
+
+def _delete(args: argparse.Namespace) -> tuple[int, list[AccountPlan], list[AccountOutcome]]:
     try:
         kinds = parse_kinds(args.credentials)
     except ValueError as exc:
@@ -118,7 +139,7 @@ def run_delete(args: argparse.Namespace) -> int:
     _header("delete-root-credentials", caller, consent, action_log.destination if action_log else None)
     if not accounts:
         print("no ACTIVE member account has root credentials: nothing to do")
-        return EXIT_OK
+        return EXIT_OK, [], []
     plans = plan_deletions(factory, accounts, kinds)
     for plan in plans:
         _print_plan(plan)
@@ -128,7 +149,7 @@ def run_delete(args: argparse.Namespace) -> int:
             f"\ndry run: nothing was changed ({total} deletion(s) planned in {len(plans)} account(s)). "
             "To delete: add --execute (asks for each account) or --yes."
         )
-        return EXIT_FINDINGS if any(p.error for p in plans) else EXIT_OK
+        return (EXIT_FINDINGS if any(p.error for p in plans) else EXIT_OK), plans, []
 
     assert action_log is not None
     outcomes: list[AccountOutcome] = []
@@ -144,7 +165,64 @@ def run_delete(args: argparse.Namespace) -> int:
         outcome = execute_deletion(factory, plan, action_log, caller.arn)
         _print_outcome(outcome)
         outcomes.append(outcome)
-    return _summarise(outcomes, action_log.destination)
+    return _summarise(outcomes, action_log.destination), plans, outcomes
+
+
+STEP_COLUMNS = (
+    "account_id",
+    "account_name",
+    "order",
+    "kind",
+    "action",
+    "target",
+    "status",
+    "since",
+    "result",
+    "error",
+    "credentials_after",
+)
+
+
+def step_rows(plans: list[AccountPlan], outcomes: list[AccountOutcome]) -> list[dict[str, Any]]:
+    """One row per planned step (result ``planned`` in a dry run), or one per account with nothing to do."""
+    by_account = {o.plan.account_id: o for o in outcomes}
+    rows: list[dict[str, Any]] = []
+    for plan in plans:
+        outcome = by_account.get(plan.account_id)
+        after = None
+        if outcome is not None and outcome.after is not None:
+            after = [kind.value for kind in CREDENTIAL_KINDS if kind in outcome.after.present_kinds()]
+        base = {"account_id": plan.account_id, "account_name": plan.account_name, "credentials_after": after}
+        if plan.error is not None or not plan.steps:
+            result = "error" if plan.error is not None else "nothing_to_delete"
+            rows.append({**base, "result": result, "error": _plan_error(plan)})
+            continue
+        results = {id(r.step): r for r in outcome.results} if outcome is not None else {}
+        for order, step in enumerate(plan.steps, 1):
+            done = results.get(id(step))
+            if outcome is None:
+                result, error = "planned", None
+            elif outcome.declined:
+                result, error = "declined", None
+            elif done is None:
+                result, error = StepOutcome.NOT_ATTEMPTED.value, outcome.error
+            else:
+                result = done.outcome.value
+                error = f"{done.error_code}: {done.message}" if done.outcome is StepOutcome.FAILED else None
+            rows.append(
+                {
+                    **base,
+                    "order": order,
+                    "kind": step.kind.value,
+                    "action": step.action,
+                    "target": step.item.item_id,
+                    "status": step.item.status,
+                    "since": step.item.date,
+                    "result": result,
+                    "error": error,
+                }
+            )
+    return rows
 
 
 def accounts_with_credentials(factory: ClientFactory) -> list[tuple[str, str | None]]:
