@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -111,7 +112,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_delete(args: argparse.Namespace) -> int:
     """Plan, show, confirm per account, delete, re-audit, summarise (rows at the end for machine formats)."""
     if args.format == "text":
+        if args.output:
+            raise UsageError("--output: needs --format table, json, jsonl, csv or tsv")
         return _delete(args)[0]
+    if args.output:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise UsageError(f"--output: cannot write in {folder}")
     with contextlib.redirect_stdout(sys.stderr):
         code, plans, outcomes = _delete(args)
     with open_output(args.output) as stream:
