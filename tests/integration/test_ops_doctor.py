@@ -151,3 +151,17 @@ def test_the_default_sts_endpoint_is_regional(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     check = check_sts_endpoint(ClientFactory(region="ap-northeast-1"))
     assert check.status is Status.OK and "sts.ap-northeast-1.amazonaws.com" in check.detail
+
+
+def test_a_bare_organization_fails_trusted_access_and_the_feature_with_fixes(sandbox):
+    org = boto3.client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    status = org.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]
+    member_id = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"][
+        "AccountId"
+    ]
+    code, checks = doctor("--account", member_id)
+    assert code == 3
+    assert checks["trusted access"]["status"] == Status.FAIL and checks["trusted access"]["fix"] == "rootwatch enable"
+    assert checks["RootCredentialsManagement"]["status"] == Status.FAIL
+    assert checks[f"trial audit {member_id}"]["status"] == Status.FAIL

@@ -105,3 +105,23 @@ def test_an_unknown_delegated_admin_is_refused(bare_org, capsys):
 def test_no_organization_is_refused_clearly(sandbox, capsys):
     assert main(["enable"]) == 2
     assert "not in an organization" in capsys.readouterr().err
+
+
+def test_an_organization_without_all_features_is_refused(sandbox, capsys):
+    org_client().create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    assert main(["enable"]) == 2
+    assert "all features" in capsys.readouterr().err
+    assert state()["trusted"] is False
+
+
+def test_another_registered_delegated_admin_fails_that_step_with_the_fix(bare_org, capsys):
+    other = org_client().create_account(Email="other@example.com", AccountName="other")["CreateAccountStatus"]
+    other_id = org_client().describe_create_account_status(CreateAccountRequestId=other["Id"])["CreateAccountStatus"][
+        "AccountId"
+    ]
+    assert main(["enable", "--delegated-admin", other_id]) == 0
+    capsys.readouterr()
+    assert main(["enable", "--delegated-admin", bare_org]) == 3
+    out = capsys.readouterr().out
+    assert "FAILED" in out and f"deregister-delegated-administrator --account-id {other_id}" in out
+    assert state()["admins"] == {other_id}

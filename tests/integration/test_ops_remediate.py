@@ -358,3 +358,10 @@ def test_csv_dry_run_rows_say_planned(org, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("account_id,account_name,order,kind,action,target")
     assert len(lines) == 6 and all(line.split(",")[8] == "planned" for line in lines[1:])
+
+
+def test_password_recovery_cancelled_at_the_prompt_changes_nothing(org, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--execute"]) == 1
+    assert "cancelled: nothing changed" in capsys.readouterr().out
+    assert root_state(org["c"])["password"] is False

@@ -96,7 +96,11 @@ def identify_caller(factory: ClientFactory) -> CallerContext:
     except ClientError as exc:
         if _code(exc) == "AccountNotManagementOrDelegatedAdministratorException":
             delegated = False
-        elif _code(exc) in ("ServiceAccessNotEnabledException", "OrganizationNotFoundException"):
+        elif _code(exc) in (
+            "ServiceAccessNotEnabledException",
+            "OrganizationNotFoundException",
+            "OrganizationNotInAllFeaturesModeException",
+        ):
             features = frozenset()
             delegated = False if account_id != management_id else None
         elif account_id == management_id:
