@@ -94,12 +94,17 @@ def action_items(table: str, account_id: str) -> list[dict[str, str]]:
     return [{k: v["S"] for k, v in item.items()} for item in items]
 
 
-def test_default_is_a_dry_run_that_lists_ids_and_dates_and_changes_nothing(org, capsys):
+def test_default_is_a_dry_run_that_lists_ids_and_dates_and_changes_nothing(org, calls, capsys):
     before = all_root_states(org)
     code = main(["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{org['c']}"])
     out = capsys.readouterr().out
     assert code == 0
     assert all_root_states(org) == before
+    made = {name for name, _ in calls}
+    assert not {n for n in made if n.startswith(("Delete", "Deactivate", "Create", "Put", "Update"))}
+    assert {p["TaskPolicyArn"]["arn"].rsplit("/", 1)[1] for n, p in calls if n == "AssumeRoot"} == {
+        "IAMAuditRootUserCredentials"
+    }
     assert "DRY RUN" in out and "dry run: nothing was changed" in out
     for key_id in before["a"]["access_key_ids"]:
         assert key_id in out
