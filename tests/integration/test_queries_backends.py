@@ -84,13 +84,27 @@ def test_bucket_backend_over_a_sandbox_endpoint_url(tmp_path, capsys, monkeypatc
         endpoint = f"http://{host}:{port}"
         generate_history(tmp_path, days=3, accounts=20, seed=4)
         s3 = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
-        s3.create_bucket(Bucket="results-b")
-        upload_history(s3, "results-b", tmp_path)
-        argv = ["query", "never_audited", "--bucket", "results-b", "--endpoint-url", endpoint, "--format", "json"]
-        assert main(argv) == 0
+        s3.create_bucket(Bucket="rootwatch-results-123456789012")
+        s3.create_bucket(Bucket="someone-elses-bucket")
+        upload_history(s3, "rootwatch-results-123456789012", tmp_path)
+        # No --bucket: with a sandbox endpoint, the bucket holding results/ is found by itself.
+        assert main(["query", "never_audited", "--endpoint-url", endpoint, "--format", "json"]) == 0
     finally:
         server.stop()
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_sandbox_bucket_discovery_explains_none_and_several(sandbox, tmp_path, capsys):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="unrelated")
+    argv = ["query", "latest_state", "--endpoint-url", "https://s3.us-east-1.amazonaws.com"]  # moto in-process
+    assert main(argv) == 2
+    assert "no bucket there holds results/ yet" in capsys.readouterr().err
+    for bucket in ("results-a", "results-b"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="results/dt=2026-01-01/r.json.gz", Body=b"")
+    assert main(argv) == 2
+    assert "several buckets hold results (results-a, results-b); name one" in capsys.readouterr().err
 
 
 # --- Athena against moto ----------------------------------------------------------------------------

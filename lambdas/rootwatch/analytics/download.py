@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,30 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rootwatch.analytics.catalog import QueryError
 
 RESULTS_PREFIX = "results/"
+_STACK_BUCKET = re.compile(r"-results-\d{12}$")
+
+
+def find_results_bucket(client: Any) -> str:
+    """The one bucket that holds run objects (``results/dt=...``): how a sandbox's bucket is found.
+
+    Prefers ``*-results-<account>`` (the stack's naming); QueryError when none or several qualify.
+    """
+    try:
+        names = [bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])]
+        holding = [
+            name
+            for name in names
+            if client.list_objects_v2(Bucket=name, Prefix=RESULTS_PREFIX + "dt=", MaxKeys=1).get("KeyCount", 0)
+        ]
+    except (ClientError, BotoCoreError) as exc:
+        raise QueryError(f"--endpoint-url: cannot list the buckets there: {exc}") from None
+    named = [name for name in holding if _STACK_BUCKET.search(name)]
+    for candidates in (named, holding):
+        if len(candidates) == 1:
+            return candidates[0]
+    if not holding:
+        raise QueryError("--bucket: no bucket there holds results/ yet (deploy and `rootwatch run` first), or name it")
+    raise QueryError(f"--bucket: several buckets hold results ({', '.join(sorted(holding))}); name one")
 
 
 def download_results(client: Any, bucket: str, dest: str | os.PathLike[str], *, since: str | None = None) -> int:

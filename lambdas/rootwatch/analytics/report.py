@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html import escape
-from typing import Any, Protocol
+from typing import Any
 
 from rootwatch.analytics import report_page
-from rootwatch.analytics.catalog import bind, get_query
-from rootwatch.analytics.local import QueryResult
+from rootwatch.analytics.engine import Engine, run_named
 from rootwatch.domain.exemptions import KINDS, Exemption
 
 ERROR_DAYS = 7
@@ -27,12 +26,6 @@ KIND_LABEL = {
     "signing_certificates": "Signing certificates",
     "mfa": "MFA",
 }
-
-
-class Engine(Protocol):
-    table: str
-
-    def run(self, sql: str) -> QueryResult: ...
 
 
 @dataclass
@@ -59,8 +52,7 @@ def collect(
     """Run the report's named queries on ``engine`` (QueryError if one fails) and compute the totals."""
 
     def answer(name: str, **params: int) -> list[dict[str, Any]]:
-        values = {key: str(value) for key, value in params.items()}
-        return engine.run(bind(get_query(name), values, table=engine.table)).rows
+        return run_named(engine, name, params).rows
 
     materialize = getattr(engine, "materialize", None)
     if callable(materialize):

@@ -3,7 +3,8 @@
 Where the results are (exactly one):
 - ``--results DIR``: a local folder holding ``dt=YYYY-MM-DD/*.json.gz`` (or ``DIR/results/dt=...``): DuckDB.
 - ``--bucket B [--endpoint-url URL]``: the results bucket; its run objects are downloaded to a temporary
-  folder, then DuckDB. With ``--endpoint-url`` this is the sandbox.
+  folder, then DuckDB. ``--endpoint-url URL`` alone (or $AWS_ENDPOINT_URL) means a sandbox: the bucket
+  holding ``results/`` there is found by itself.
 - ``--athena [--workgroup W] [--database D] [--table T]``: Athena on the deployed stack.
 """
 
@@ -14,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from rootwatch.analytics.catalog import (
     QueryError,
@@ -25,20 +26,16 @@ from rootwatch.analytics.catalog import (
     parse_param_args,
     substitute,
 )
+from rootwatch.analytics.engine import Engine
 from rootwatch.analytics.local import QueryResult
 from rootwatch.cli import EXIT_OK, UsageError
 from rootwatch.cli.common import add_aws_args, session_from_args
 from rootwatch.cli.output import add_format_args, open_output, render, stderr_is_terminal
 
-SOURCE_HELP = "choose where the results are: --results DIR, --bucket B [--endpoint-url URL], or --athena"
-
-
-class Backend(Protocol):
-    """What the query and report verbs need from an engine."""
-
-    table: str
-
-    def run(self, sql: str) -> QueryResult: ...
+SOURCE_HELP = (
+    "choose where the results are: --results DIR, --bucket B [--endpoint-url URL], --endpoint-url URL (a sandbox), "
+    "or --athena"
+)
 
 
 def add_source_args(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +55,7 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def open_backend(args: argparse.Namespace) -> Iterator[Backend]:
+def open_backend(args: argparse.Namespace) -> Iterator[Engine]:
     """The backend the flags select; UsageError when none or a contradictory mix is given."""
     athena_only = [flag for flag in ("workgroup", "database", "table") if getattr(args, flag) is not None]
     if athena_only and not args.athena:
@@ -71,15 +68,16 @@ def open_backend(args: argparse.Namespace) -> Iterator[Backend]:
             yield backend
         finally:
             backend.close()
-    elif args.bucket:
-        from rootwatch.analytics.download import download_results
+    elif args.bucket or (args.endpoint_url and not args.athena):
+        from rootwatch.analytics.download import download_results, find_results_bucket
         from rootwatch.analytics.local import DuckDBBackend
 
         client = session_from_args(args).client("s3", endpoint_url=args.endpoint_url)
+        bucket = args.bucket or _checked(lambda: find_results_bucket(client))
         with tempfile.TemporaryDirectory(prefix="rootwatch-results-") as folder:
-            count = _checked(lambda: download_results(client, args.bucket, folder))
+            count = _checked(lambda: download_results(client, bucket, folder))
             if stderr_is_terminal():
-                print(f"downloaded {count} run objects from s3://{args.bucket}/results/", file=sys.stderr)
+                print(f"downloaded {count} run objects from s3://{bucket}/results/", file=sys.stderr)
             backend = DuckDBBackend(folder)
             try:
                 yield backend
