@@ -1,0 +1,69 @@
+"""The nightly pipeline's run time in the sandbox: the real state machine (PrepareRun -> Distributed Map ->
+FinishRun) with the real handlers in-process, for 100 and 1,000 member accounts.
+
+Each size gets a fresh sandbox and a demo org; night 1 is every account's first audit, night 2 the steady
+state (same org, transitions against night 1). The handlers' import happens before night 1 is timed.
+What this measures is the emulator-bound cost of the pipeline's own code and moto; in AWS the Map fans
+out to real Lambdas (see docs/cost.md for the AWS model).
+"""
+
+from __future__ import annotations
+
+import time
+
+SIZES = (100, 1000)
+MAX_CONCURRENCY = 40
+
+
+def _night(sfn, arn: str, name: str) -> tuple[float, float, dict]:
+    from rootwatch.cli.commands.run import start_and_follow
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    described = start_and_follow(sfn, arn, name=name, progress=False, poll_seconds=0.05)
+    return time.perf_counter() - wall, time.process_time() - cpu, described
+
+
+def main() -> None:
+    import importlib
+    import os
+
+    import boto3
+
+    # Cold import is bench_import's subject, not this one: import the handlers first, quietly (the
+    # Powertools logger takes its level from the environment when it is created).
+    saved = os.environ.get("POWERTOOLS_LOG_LEVEL")
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+    for name in ("prepare_run", "audit_account", "finish_run"):
+        importlib.import_module(f"rootwatch.handlers.{name}")
+    if saved is None:
+        os.environ.pop("POWERTOOLS_LOG_LEVEL")
+    else:
+        os.environ["POWERTOOLS_LOG_LEVEL"] = saved
+    from rootwatch.handlers import dependencies
+    from rootwatch.sandbox import Sandbox, runtime
+    from rootwatch.sandbox.deploy import deploy_stack
+
+    print(f"pipeline run time in the in-process sandbox (MaxConcurrency {MAX_CONCURRENCY}, retry waits scaled to 0)")
+    print(f"{'accounts':>8} {'night':>5} {'status':>9} {'wall s':>7} {'cpu s':>6} {'ms/account':>10} {'audited':>7}")
+    runtime.set_retry_scale(0.0)
+    try:
+        for size in SIZES:
+            dependencies.reset()
+            with Sandbox() as sandbox:
+                sandbox.create_demo_org(accounts=size, seed=7)
+                stack = deploy_stack(log_level="ERROR", metrics=False, max_concurrency=MAX_CONCURRENCY)
+                sfn = boto3.client("stepfunctions")
+                for night in (1, 2):
+                    wall, cpu, described = _night(sfn, stack["state_machine_arn"], f"bench-{size}-{night}")
+                    totals = (described.get("summary") or {}).get("totals", {})
+                    print(
+                        f"{size:>8} {night:>5} {described['status']:>9} {wall:>7.1f} {cpu:>6.1f} "
+                        f"{1000 * wall / size:>10.1f} {totals.get('audited', 0):>7}"
+                    )
+    finally:
+        runtime.set_retry_scale(None)
+        dependencies.reset()
+
+
+if __name__ == "__main__":
+    main()
