@@ -18,7 +18,11 @@ What ``install()`` changes in moto 5.2.5, once per process:
   definition deployed to AWS is the one the sandbox runs.
 - **Retry waits can be scaled down** (:func:`set_retry_scale`, or ``ROOTWATCH_SANDBOX_RETRY_SCALE``).
 - **A Distributed Map enforces its failure tolerance** (moto ignores it and turns a failed item into null),
-  and an execution output that holds datetimes no longer crashes DescribeExecution.
+  an execution output that holds datetimes no longer crashes DescribeExecution, and ListMapRuns right after
+  StartExecution answers instead of raising.
+
+The Step Functions patches wait until moto first serves a Step Functions request (its interpreter takes about a
+second to import). docs/sandbox-runtime.md says what works, what moto cannot do, and how tests use this.
 """
 
 from __future__ import annotations
@@ -586,7 +590,7 @@ def _patched_map_run(original: Callable[..., Any]) -> Callable[..., Any]:
                 env=env,
                 error_name=StatesErrorName(typ=error),
                 event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(
+                event_details=EventDetails(  # type: ignore[typeddict-item]
                     executionFailedEventDetails=ExecutionFailedEventDetails(
                         error=error.to_name(), cause=TOLERANCE_EXCEEDED_CAUSE
                     )
@@ -640,7 +644,7 @@ def _describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
         record = execution.exec_worker.env.map_run_record_pool_manager.get(map_run_arn)
         if record is not None:
             return record.describe()  # type: ignore[no-any-return]
-    raise ResourceNotFound()
+    raise ResourceNotFound(f"Map Run Does Not Exist: {map_run_arn}")
 
 
 class _DropToleranceWarning(logging.Filter):
@@ -655,9 +659,9 @@ class _DropStateFailureLog(logging.Filter):
     repr. Those are ordinary events of the execution, visible in its history, as in AWS; other errors still show."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("%s at") or not str(record.args[0] if record.args else "").startswith(
-            "Exception=FailureEventException"
-        )
+        args = record.args if isinstance(record.args, tuple) else ()
+        first = str(args[0]) if args else ""
+        return not (record.msg == "%s at '%s'" and first.startswith("Exception=FailureEventException"))
 
 
 # --------------------------------------------------------------------------------------------------------------------
