@@ -305,7 +305,8 @@ def _root_user_call(operation: str) -> Handler:
     def handle(resp: BaseResponse, session: RootSession | None) -> dict[str, Any] | None:
         if session is None or resp.params.get("UserName"):
             return None  # an IAM user's call: moto's business
-        return rootuser_api.HANDLERS[operation](root_user_for(session.account_id), resp.params)
+        with STATE.lock:  # the server serves requests on many threads
+            return rootuser_api.HANDLERS[operation](root_user_for(session.account_id), resp.params)
 
     return handle
 
@@ -523,7 +524,18 @@ _FLAG_NAMES = (
 
 
 def _patch_organizations() -> None:
-    """Organizations accepts iam.amazonaws.com for trusted access and for delegated administrators."""
+    """Organizations accepts iam.amazonaws.com for trusted access and delegated administrators; CloseAccount
+    leaves the account PENDING_CLOSURE (moto jumps to SUSPENDED; the seeding API moves it on to CLOSED)."""
+    from moto.organizations.exceptions import AccountAlreadyClosedException
+    from moto.organizations.models import FakeAccount
+
+    def close(self: Any) -> None:
+        if self.state in ("PENDING_CLOSURE", "SUSPENDED", "CLOSED"):
+            raise AccountAlreadyClosedException
+        self.state = "PENDING_CLOSURE"
+        self.status = "PENDING_CLOSURE"
+
+    FakeAccount.close = close  # type: ignore[method-assign]
     if orgview.IAM_SERVICE_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
         FakeServiceAccess.TRUSTED_SERVICES.append(orgview.IAM_SERVICE_PRINCIPAL)
     if orgview.IAM_SERVICE_PRINCIPAL not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
