@@ -152,6 +152,14 @@ def check_caller(caller: CallerContext) -> Check:
         return Check("caller", Status.OK, f"{caller.arn} (management account of {caller.organization_id})")
     if caller.delegated_admin:
         return Check("caller", Status.OK, f"{caller.arn} (IAM delegated administrator in {caller.organization_id})")
+    if caller.delegated_admin is None:
+        return Check(
+            "caller",
+            Status.WARN,
+            f"{caller.arn}: cannot tell whether account {caller.account_id} is the IAM delegated administrator "
+            "(iam:ListOrganizationsFeatures was refused)",
+            "allow iam:ListOrganizationsFeatures to this identity",
+        )
     return Check(
         "caller",
         Status.FAIL,
@@ -183,7 +191,7 @@ def check_trusted_access(factory: ClientFactory, caller: CallerContext) -> Check
 def check_features(caller: CallerContext) -> list[Check]:
     """RootCredentialsManagement (fail when off) and RootSessions (warn: only the unlock commands need it)."""
     if caller.enabled_features is None:
-        status = Status.FAIL if not caller.may_assume_root else Status.WARN
+        status = Status.FAIL if caller.cannot_assume_root else Status.WARN
         return [
             Check(
                 "features",
@@ -378,7 +386,7 @@ def _guard_target(
                 "pass a member account with --account",
             )
         return account_id, None
-    if not caller.may_assume_root:
+    if caller.cannot_assume_root:
         return None, Check("trial audit", Status.WARN, "skipped: this caller cannot AssumeRoot")
     try:
         members = list_member_accounts(factory)

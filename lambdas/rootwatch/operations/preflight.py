@@ -73,8 +73,9 @@ class CallerContext:
         return self.management_account_id is not None and self.account_id == self.management_account_id
 
     @property
-    def may_assume_root(self) -> bool:
-        return self.is_management or bool(self.delegated_admin)
+    def cannot_assume_root(self) -> bool:
+        """Known to be neither the management account nor the IAM delegated admin (False when unknown)."""
+        return not self.is_management and self.delegated_admin is False
 
 
 def identify_caller(factory: ClientFactory) -> CallerContext:
@@ -130,7 +131,7 @@ def require_root_access(caller: CallerContext, task_policy: TaskPolicy) -> None:
             RefusalReason.NOT_IN_ORGANIZATION,
             f"AssumeRoot needs AWS Organizations, and account {caller.account_id} is not in an organization",
         )
-    if not caller.may_assume_root:
+    if caller.cannot_assume_root:  # when unknown, AssumeRoot itself decides
         raise Refusal(
             RefusalReason.NOT_MANAGEMENT_OR_DELEGATED_ADMIN,
             f"account {caller.account_id} is neither the management account ({caller.management_account_id}) "
