@@ -8,7 +8,7 @@ the page opens, so it can be mailed or attached to an audit ticket as is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -16,7 +16,7 @@ from typing import Any
 
 from rootwatch.analytics import report_page
 from rootwatch.analytics.engine import Engine, run_named
-from rootwatch.domain.exemptions import KINDS, Exemption
+from rootwatch.domain.exemptions import KINDS, Exemption, exempt_kinds_by_account
 
 ERROR_DAYS = 7
 EXPIRY_WARNING_DAYS = 14
@@ -240,13 +240,16 @@ def _chart(kind: str, days: list[date], by_day: dict[str, dict[str, Any]]) -> st
 
 def _accounts_section(data: ReportData) -> str:
     since = {row["account_id"]: row.get("present_since") for row in data.with_credentials}
+    waived_today = exempt_kinds_by_account(data.exemptions, on=data.today)
+    members = [row for row in data.latest if row.get("error_code") != "MANAGEMENT_ACCOUNT"]
+    # Server-side order = the script's default order, so a printout or a page without script reads the same.
+    members.sort(key=lambda row: (_attention(row)[0], (row.get("account_name") or "").lower()))
     rows = []
-    for row in data.latest:
-        if row.get("error_code") == "MANAGEMENT_ACCOUNT":
-            continue
+    for row in members:
         rank, badge = _attention(row)
         kinds = [k for k in (row.get("credentials") or "").split(",") if k]
-        chips = _chips(kinds) or '<span class="muted">none</span>'
+        waived = set(kinds) if row.get("exempt") else set(waived_today.get(row["account_id"], ()))
+        chips = _chips(kinds, waived=waived) or '<span class="muted">none</span>'
         exemption = row.get("exemption_reason") or ""
         status = row.get("status") or ""
         status_text = status + (f" {row['error_code']}" if row.get("error_code") else "")
@@ -407,8 +410,15 @@ def _exemptions_section(data: ReportData) -> str:
 </section>"""
 
 
-def _chips(kinds: Iterable[str]) -> str:
-    return "".join(f'<span class="chip {k}">{escape(KIND_LABEL.get(k, k))}</span>' for k in kinds if k)
+def _chips(kinds: Iterable[str], *, waived: Collection[str] = ()) -> str:
+    """Credential kinds as coloured chips; exempt ones greyed with a tick and a tooltip."""
+    return "".join(
+        f'<span class="chip {k} waived" title="exempt">&#10003; {escape(KIND_LABEL.get(k, k))}</span>'
+        if k in waived
+        else f'<span class="chip {k}">{escape(KIND_LABEL.get(k, k))}</span>'
+        for k in kinds
+        if k
+    )
 
 
 def _account(name: str | None, account_id: str) -> str:

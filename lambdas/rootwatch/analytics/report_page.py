@@ -72,6 +72,7 @@ td.date { white-space: nowrap; font-variant-numeric: tabular-nums; }
   background: #eef1f5; white-space: nowrap; }
 .chip.password { background: #efe8fa; color: #5d35a0; } .chip.access_keys { background: var(--bad-bg); color: var(--bad); }
 .chip.signing_certificates { background: var(--warn-bg); color: var(--warn); } .chip.mfa { background: #e3f3f6; color: #17606e; }
+.chip.waived { background: #eef1f5; color: #6b7480; font-weight: 500; }
 .pill { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .pill.action { background: var(--bad-bg); color: var(--bad); } .pill.error { background: var(--warn-bg); color: var(--warn); }
 .pill.exempt { background: #eef1f5; color: #47515e; } .pill.clean { background: var(--good-bg); color: var(--good); }
