@@ -64,6 +64,10 @@ KEY_USE_ACTIONS = tuple(
 )
 
 
+#: Reserved example domains (RFC 2606): an address there is cdk.json's placeholder, never a real inbox.
+PLACEHOLDER_DOMAINS = ("@example.com", "@example.org", "@example.net")
+
+
 class Alerting(Construct):
     """The alert topic (TLS-only, KMS-encrypted) and one email subscription per configured address."""
 
@@ -108,6 +112,13 @@ class Alerting(Construct):
         )
         for email in config.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        placeholders = [e for e in config.alert_emails if e.lower().endswith(PLACEHOLDER_DOMAINS)]
+        if placeholders:
+            cdk.Annotations.of(self).add_warning_v2(
+                "rootwatch:placeholder-email",
+                f"rootwatch:alertEmails {placeholders} is the cdk.json placeholder: nobody will receive alerts; "
+                "deploy with -c rootwatch:alertEmails=you@yourcompany.example",
+            )
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` publish to the topic (sns:Publish on it, and the key use that needs)."""

@@ -324,3 +324,10 @@ def test_dashboard_shows_the_pipeline_metrics(synthesized):
         "RunDuration",
     ):
         assert metric in body
+
+
+def test_the_placeholder_alert_address_warns_at_synth(synthesized):
+    metadata = json.loads((synthesized.outdir / "rootwatch.metadata.json").read_text())
+    warnings = [e["data"] for entries in metadata.values() for e in entries if e["type"] == "aws:cdk:warning"]
+    assert synthesized.context["rootwatch:alertEmails"] == ["security-alerts@example.com"]
+    assert any("rootwatch:alertEmails" in w and "placeholder" in w for w in warnings)
