@@ -243,3 +243,15 @@ def test_feature_switched_off_mid_scan_still_gives_one_error(sandbox, capsys) ->
     assert out == ""
     assert err.count("error:") == 1
     assert "Service not enabled for AWS Organizations." in err
+
+
+def test_missing_caller_credentials_is_a_config_error(sandbox, capsys, monkeypatch, tmp_path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    code, out, err = run_scan(capsys)
+    assert code == 2
+    assert out == ""
+    assert "Unable to locate credentials" in err
+    assert "Traceback" not in err
