@@ -103,6 +103,9 @@ def test_report_shows_exemptions_with_their_state(report):
     html = report.read_text()
     assert "break-glass SEC-42" in html and "90 days left" in html
     assert f"expired {(TODAY - timedelta(days=3)).isoformat()}: alerts again" in html
+    # BREAK_GLASS's kinds are shown as exempt; LEGACY's keys, whose exemption expired, are not.
+    assert html.count('class="chip password waived"') == 1 and html.count('class="chip mfa waived"') == 1
+    assert 'class="chip access_keys waived"' not in html
 
 
 # --- rendered in Chromium ---------------------------------------------------------------------------
