@@ -86,3 +86,9 @@ def test_open_output_writes_a_file(tmp_path) -> None:
 
 def test_every_format_is_listed() -> None:
     assert FORMATS == ("table", "json", "jsonl", "csv", "tsv")
+
+
+def test_dynamodb_decimals_become_json_numbers() -> None:
+    from decimal import Decimal
+
+    assert json.loads(as_text([{"n": Decimal("3"), "f": Decimal("1.5")}], "json")) == [{"n": 3, "f": 1.5}]

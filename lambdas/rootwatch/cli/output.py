@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "tsv")
@@ -117,6 +118,8 @@ def _pick(row: Row, keys: Sequence[str]) -> dict[str, Any]:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):  # DynamoDB numbers
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, set | frozenset | tuple):
