@@ -136,7 +136,9 @@ AUDIT = FunctionSpec(
     "audit-account",
     "rootwatch.handlers.audit_account.handler",
     "Audits one member account's root credentials via sts:AssumeRoot (IAMAuditRootUserCredentials)",
-    cdk.Duration.seconds(60),
+    # Room for botocore's own retries (standard mode, 5 attempts) on AssumeRoot and each IAM call to run
+    # out and raise ThrottledError, which the state machine retries; a timeout would not be retried.
+    cdk.Duration.seconds(90),
     256,
 )
 FINISH = FunctionSpec(
