@@ -370,3 +370,12 @@ def test_password_recovery_cancelled_at_the_prompt_changes_nothing(org, monkeypa
     assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--execute"]) == 1
     assert "cancelled: nothing changed" in capsys.readouterr().out
     assert root_state(org["c"])["password"] is False
+
+
+def test_all_with_credentials_reports_an_account_it_cannot_read_as_failed(org, sandbox, capsys):
+    sandbox.add_fault(org["c"], "*", "AccessDenied")
+    code = main(["remediate", "delete-root-credentials", "--all-with-credentials", "--yes"])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert f"account {org['c']}" in out and "ERROR reading the root credentials" in out
+    assert "2 cleaned, 1 failed" in out

@@ -233,19 +233,19 @@ def step_rows(plans: list[AccountPlan], outcomes: list[AccountOutcome]) -> list[
 
 
 def accounts_with_credentials(factory: ClientFactory) -> list[tuple[str, str | None]]:
-    """ACTIVE member accounts whose root user has any credential (a read-only audit of each)."""
+    """ACTIVE member accounts whose root user has credentials, or could not be audited (a read-only scan).
+
+    An account the scan could not read stays in the list: its plan then fails the same way and is
+    reported (and counted) as failed instead of being silently left out.
+    """
     org = list_member_accounts(factory)
     run_id = "remediate-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
         records = scan_accounts(factory, list(org.to_audit), run_id=run_id)
     except FeatureDisabledError as exc:
         raise feature_refusal(TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS.required_feature, exc.message) from exc
-    unreadable = [r for r in records if r.status != AuditStatus.OK]
-    for record in unreadable:
-        print(
-            f"warning: cannot audit {record.account_id}: {record.error_code}: {record.error_message}", file=sys.stderr
-        )
-    return [(r.account_id, r.account_name) for r in records if r.root_credentials_present]
+    records.sort(key=lambda r: r.account_id)
+    return [(r.account_id, r.account_name) for r in records if r.root_credentials_present or r.status != AuditStatus.OK]
 
 
 @operator_command
