@@ -493,7 +493,8 @@ class Workflow(Construct):
             role=role,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
-            timeout=cdk.Duration.hours(6),
+            # No `timeout=` here: with a definition file CDK silently drops it. A run timeout belongs in the
+            # definition itself (top-level TimeoutSeconds); until then no-successful-run catches a stuck run.
             removal_policy=removal_policy(config),
         )
         acknowledge_wildcard_resources(
