@@ -167,7 +167,7 @@ def test_nested_session_on_one_thread_gets_its_own_clients(factory, sent) -> Non
 def test_root_session_shows_no_credentials_and_cannot_be_pickled(factory) -> None:
     stub_assume_root(factory, "ASIAROOTSESSION00001")
     with factory.root_session(MEMBER) as root:
-        text = repr(root) + str(root) + repr(vars(type(root)))
+        text = repr(root) + str(root) + repr(vars(type(root))) + repr(root._secret) + str(root._secret)
         assert MEMBER in repr(root)
         with pytest.raises(TypeError):
             pickle.dumps(root)

@@ -158,7 +158,7 @@ class ClientFactory:
         except ClientError as exc:
             raise classify(exc, "AssumeRoot") from exc
         raw = answer.pop("Credentials")
-        secret = ReadOnlyCredentials(raw["AccessKeyId"], raw["SecretAccessKey"], raw["SessionToken"], account_id)
+        secret = _Secret(raw["AccessKeyId"], raw["SecretAccessKey"], raw["SessionToken"], account_id)
         expiration = raw.get("Expiration")
         del answer, raw
         return RootSession(self, account_id, TaskPolicy(task_policy), secret, expiration)
@@ -260,6 +260,17 @@ class RootSession:
 
     def __getstate__(self) -> Any:
         raise TypeError("a RootSession cannot be pickled or copied")
+
+
+class _Secret(ReadOnlyCredentials):
+    """botocore's frozen credentials, with a repr that never shows them (tracebacks with locals, debuggers)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<root-session credentials>"
+
+    __str__ = __repr__
 
 
 class _SlotCredentials(Credentials):
