@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -194,14 +194,12 @@ def scan_accounts(
     _raise_if_feature_disabled(first, stop)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwatch-scan")
     try:
-        pending: set[Future[AuditRecord | None]] = {pool.submit(audit, a) for a in accounts[1:]}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                record = future.result()
-                if record is not None:
-                    records.append(record)
-                    _raise_if_feature_disabled(record, stop)
+        futures: list[Future[AuditRecord | None]] = [pool.submit(audit, a) for a in accounts[1:]]
+        for future in as_completed(futures):  # O(n) overall, unlike repeated wait(FIRST_COMPLETED)
+            record = future.result()
+            if record is not None:
+                records.append(record)
+                _raise_if_feature_disabled(record, stop)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return records
