@@ -222,8 +222,15 @@ def scan_vs_naive() -> None:
         _server(ACCOUNTS) as (url, pid, management),
     ):
         run_scan(url, CONCURRENCY)  # warm-up: the server's first requests import and build things
-        scan = measure(f"rootwatch scan (concurrency {CONCURRENCY})", pid, lambda: run_scan(url, CONCURRENCY)[0])
-        _, summary = run_scan(url, CONCURRENCY)
+        summaries: list[str] = []
+
+        def scan_once() -> int:
+            audited, line = run_scan(url, CONCURRENCY)
+            summaries.append(line)
+            return audited
+
+        scan = measure(f"rootwatch scan (concurrency {CONCURRENCY})", pid, scan_once)
+        summary = summaries[0]
         naive = measure("seed 001 naive loop (sequential)", pid, lambda: naive_loop(url, management))
         print(f"\nsandbox server in a separate process at {url}; demo org of {ACCOUNTS} member accounts (seed {SEED})")
         print(f"scan: {summary}")
