@@ -68,6 +68,7 @@ def test_every_bucket_is_encrypted_private_tls_only_and_expires_objects(synthesi
             "RestrictPublicBuckets": True,
         }, logical_id
         assert props["LifecycleConfiguration"]["Rules"], logical_id
+        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}, logical_id
         deny_plain_http = [
             s
             for s in policies[logical_id]["Statement"]
