@@ -1,8 +1,8 @@
 """Storage: the status table (DynamoDB) and the results bucket (S3), plus the access-log bucket.
 
 S3 layout (DESIGN.md, a contract): ``results/dt=YYYY-MM-DD/<run_id>.json.gz`` (Athena's table
-location), ``manifests/<run_id>.json`` (the Map's input), ``runs/`` (run summaries) and
-``map-results/`` (the Distributed Map's ResultWriter output, if the definition uses one).
+location, written by FinishRun), ``manifests/<run_id>.json`` (the Map's input, written by PrepareRun)
+and ``map-results/`` (the Distributed Map's ResultWriter output). Run summaries live in DynamoDB.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from infra.config import RootwatchConfig
 
 RESULTS_PREFIX = "results/"
 MANIFESTS_PREFIX = "manifests/"
-RUNS_PREFIX = "runs/"
 MAP_RESULTS_PREFIX = "map-results/"
 
 #: The status table's key schema and TTL attribute: the contract with rootwatch.aws.status_store,
