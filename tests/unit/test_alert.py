@@ -186,3 +186,16 @@ def test_subject_is_one_line_of_at_most_100_characters(accounts, errors):
     alert = compose_alert(records, **{**RUN, "organization_id": "o-" + "x" * 30})
     assert alert.subject.startswith("[rootwatch] ")
     assert len(alert.subject) <= 100 and "\n" not in alert.subject
+
+
+def test_long_names_are_dropped_from_the_subject_before_the_account_id_is_cut():
+    name = "payments-production-eu-west-1-primary-workload-account"
+    records = [
+        ok("245023119797", name, kinds=["password", "access_keys"], appeared=["password", "access_keys"]),
+        error("881030329225", "web", "ACCESS_DENIED", "denied"),
+    ]
+    alert = compose_alert(records, **{**RUN, "organization_id": "o-md129t2g3e"})
+    assert alert.subject == (
+        "[rootwatch] o-md129t2g3e: Root password, access keys reappeared on 245023119797; 1 audit failed"
+    )
+    assert f"{name} (245023119797): password, access keys" in alert.text

@@ -1,4 +1,7 @@
-"""AuditAccount: audit one member account's root user and store the result (one Map item)."""
+"""AuditAccount: audit one member account's root user and store the result (one Map item).
+
+No Powertools Tracer here, on purpose: see rootwatch.handlers.observability (cold-import budget).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,11 @@ from typing import Any
 from rootwatch.aws.root_audit import audit_root_credentials
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.events import AuditAccountEvent, parse_event
-from rootwatch.handlers.observability import logger, tracer
+from rootwatch.handlers.observability import logger
 from rootwatch.services import run
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Returns the compact record; raises ThrottledError while the state machine still has retries left."""
     request = parse_event(event, AuditAccountEvent)

@@ -90,10 +90,13 @@ def _demo(sandbox: Any, args: argparse.Namespace, out: _Out) -> None:
     org = sandbox.create_demo_org(accounts=args.accounts, seed=args.seed)
     members = org["accounts"]
     active = [m for m in members if m["state"] == "ACTIVE"]
-    clean = [m for m in active if m["profile"] == "clean"]
-    if len(clean) < 3:
-        raise UsageError("--seed: this mix has too few clean accounts for the demo; try another seed")
-    scp_denied, reappears = clean[0], clean[1]
+    # The story needs two accounts without root credentials: clean ones if the mix has them, else made clean.
+    candidates = sorted(active, key=lambda m: m["profile"] != "clean")[:2]
+    for member in candidates:
+        if member["profile"] != "clean":
+            sandbox.set_root_credentials(member["account_id"])
+            member["profile"] = "clean"
+    scp_denied, reappears = candidates
     certificate_holder = next((m for m in active if m["profile"] == "signing_certificate"), None)
     sandbox.add_fault(scp_denied["account_id"], "*", "AccessDenied")  # an SCP denying every root action
     out.line(
