@@ -122,7 +122,7 @@ def test_run_records_include_every_account_of_that_run_only(store):
 def test_history_items_expire_after_the_configured_days(store):
     store.record_audit(ok("n1"))
     items = boto3.client("dynamodb").scan(TableName="status")["Items"]
-    expiring = [i for i in items if not i["pk"]["S"] == "LATEST"]
+    expiring = [i for i in items if i["pk"]["S"] != "LATEST"]
     assert expiring and all(int(i["expires_at"]["N"]) == NOW + 30 * 86400 for i in expiring)
     assert "expires_at" not in next(i for i in items if i["pk"]["S"] == "LATEST")
     assert [r.run_id for r in store.history(ACCOUNT)] == ["n1"]

@@ -39,13 +39,22 @@ def _fresh_settings(monkeypatch):
     [
         (prepare_run.handler, {"scanned_at": "2026-11-22T02:00:00Z"}, "run_id"),
         (prepare_run.handler, {"run_id": "r1", "scanned_at": "last tuesday"}, "scanned_at"),
-        (audit_account.handler, {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": "12"}},
-         "account.id"),
+        (
+            audit_account.handler,
+            {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": "12"}},
+            "account.id",
+        ),
         (audit_account.handler, {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z"}, "account"),
-        (audit_account.handler, {"run_id": "../etc", "scanned_at": "2026-11-22T02:00:00Z",
-                                 "account": {"id": "111111111111"}}, "run_id"),
-        (finish_run.handler, {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z",
-                              "state": {"prepared": {"run_id": "r1"}}}, "state.prepared.scanned_at"),
+        (
+            audit_account.handler,
+            {"run_id": "../etc", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": "111111111111"}},
+            "run_id",
+        ),
+        (
+            finish_run.handler,
+            {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "state": {"prepared": {"run_id": "r1"}}},
+            "state.prepared.scanned_at",
+        ),
         (finish_run.handler, {"run_id": "r1"}, "scanned_at"),
     ],
 )
@@ -71,8 +80,12 @@ def test_missing_environment_variable_is_named(monkeypatch, variable):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("HISTORY_TTL_DAYS", "forever"), ("HISTORY_TTL_DAYS", "0"), ("TOPIC_ARN", "rootwatch-alerts"),
-     ("AUDIT_REGION", "moon")],
+    [
+        ("HISTORY_TTL_DAYS", "forever"),
+        ("HISTORY_TTL_DAYS", "0"),
+        ("TOPIC_ARN", "rootwatch-alerts"),
+        ("AUDIT_REGION", "moon"),
+    ],
 )
 def test_bad_environment_value_is_named(variable, value):
     with pytest.raises(ConfigError, match=f"environment variable {variable}:"):
@@ -85,8 +98,10 @@ def test_settings_read_history_ttl_and_exemptions():
 
 
 def test_execution_start_time_becomes_a_second_precision_utc_timestamp():
-    event = parse_event({"run_id": "r1", "scanned_at": "2026-11-22T03:04:05.678+01:00",
-                         "account": {"id": "111111111111"}}, AuditAccountEvent)
+    event = parse_event(
+        {"run_id": "r1", "scanned_at": "2026-11-22T03:04:05.678+01:00", "account": {"id": "111111111111"}},
+        AuditAccountEvent,
+    )
     assert event.scanned_at == "2026-11-22T02:04:05Z"
 
 
@@ -97,6 +112,12 @@ def test_last_retry_is_the_final_attempt():
 
 
 def test_finish_event_from_a_failed_prepare_carries_the_caught_error():
-    event = parse_event({"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z",
-                         "state": {"failure": {"Error": "FeatureDisabledError", "Cause": "{}"}}}, FinishRunEvent)
+    event = parse_event(
+        {
+            "run_id": "r1",
+            "scanned_at": "2026-11-22T02:00:00Z",
+            "state": {"failure": {"Error": "FeatureDisabledError", "Cause": "{}"}},
+        },
+        FinishRunEvent,
+    )
     assert event.state.prepared is None and event.failure.Error == "FeatureDisabledError"

@@ -9,6 +9,7 @@ running in-process sandbox; with an endpoint URL, to a sandbox server. Deploying
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -160,10 +161,8 @@ def _create_bucket(s3: Any, name: str, region: str) -> None:
     kwargs: dict[str, Any] = {"Bucket": name}
     if region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
         s3.create_bucket(**kwargs)
-    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        pass
 
 
 def _create_role(iam: Any, name: str) -> str:

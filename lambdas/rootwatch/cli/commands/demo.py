@@ -158,7 +158,8 @@ def _drain(queue_url: str) -> list[dict[str, Any]]:
     """The alert documents delivered to the queue so far (and remove them)."""
     import boto3
 
-    sqs, documents = boto3.client("sqs"), []
+    sqs = boto3.client("sqs")
+    documents: list[dict[str, Any]] = []
     while True:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:

@@ -136,7 +136,7 @@ class _Progress:
             self._task = self._progress.add_task("audit", total=None)
 
     def update(self, counts: dict[str, int] | None) -> None:
-        if self._progress is None or not counts:
+        if self._progress is None or self._task is None or not counts:
             return
         done = int(counts.get("succeeded", 0)) + int(counts.get("failed", 0)) + int(counts.get("aborted", 0))
         self._progress.update(self._task, total=int(counts.get("total", 0)) or None, completed=done)
@@ -154,7 +154,8 @@ def format_summary(described: dict[str, Any]) -> str:
     if summary:
         lines.append(
             f"  accounts {totals.get('accounts', 0)}: audited {totals.get('audited', 0)}, "
-            f"with root credentials {totals.get('with_root_credentials', 0)}, reappeared {totals.get('reappeared', 0)}, "
+            f"with root credentials {totals.get('with_root_credentials', 0)}, "
+            f"reappeared {totals.get('reappeared', 0)}, "
             f"new with credentials {totals.get('new_with_credentials', 0)}, errors {totals.get('errors', 0)}, "
             f"skipped {totals.get('skipped', 0)}"
         )
