@@ -85,16 +85,16 @@ def test_serve_prints_the_endpoint_and_the_exports_then_stops_cleanly_on_ctrl_c(
     assert "Traceback" not in (process.stderr.read() if process.stderr else "")
 
 
-def test_serve_on_a_port_in_use_exits_2_with_one_line() -> None:
+def test_serve_on_a_port_in_use_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
 
-        finished = subprocess.run([*SERVE, "--port", str(port)], capture_output=True, text=True, timeout=60)
+        code = main(["sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)])
 
-    assert finished.returncode == 2
-    assert finished.stderr.strip().splitlines() == [
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         f"error: --port: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
 
