@@ -18,6 +18,7 @@ SANDBOX_REGION = "us-east-1"
 # The same defaults as rootwatch.sandbox.server; not imported from there so that `rootwatch --help` loads no moto.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1")
 SANDBOX_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -95,6 +96,12 @@ def run_serve(args: argparse.Namespace) -> int:
         print("Point the AWS CLI, boto3 and rootwatch at it with:")
         for line in _exports(server.endpoint_url):
             print(f"  {line}")
+        if args.host not in LOCAL_HOSTS:
+            print(
+                f"warning: Step Functions reaches Lambda at localhost:{server.endpoint_url.rsplit(':', 1)[1]}; "
+                f"listen on 0.0.0.0 rather than {args.host} for state machines to run",
+                file=sys.stderr,
+            )
         sys.stdout.flush()
         if args.demo_org:
             result = server.seed("demo-org", {"accounts": args.demo_org})
