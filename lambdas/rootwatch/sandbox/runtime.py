@@ -38,6 +38,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -194,7 +195,8 @@ def function_environment(variables: Mapping[str, str | None]) -> Iterator[None]:
         stack.pop()
 
 
-_sessions: dict[tuple[str, str | None], Any] = {}
+_MAX_SESSIONS = 16  # one per live role session; a sandbox reset makes new keys, so old sessions age out
+_sessions: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
 _sessions_lock = threading.Lock()
 
 
@@ -219,6 +221,10 @@ def _patched_default_session(original: Callable[[], Any]) -> Callable[[], Any]:
                 import boto3
 
                 session = _sessions[key] = boto3.session.Session()  # resolves from this thread's overlay
+                while len(_sessions) > _MAX_SESSIONS:
+                    _sessions.popitem(last=False)
+            else:
+                _sessions.move_to_end(key)
         return session
 
     _get_default_session.__wrapped__ = original  # type: ignore[attr-defined]
