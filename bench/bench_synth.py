@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 import time
@@ -38,7 +39,7 @@ def main() -> None:
         app.synth()
         synthesized = time.perf_counter()
         template = (Path(outdir) / f"{stack.artifact_id}.template.json").read_text()
-        resources = template.count('"Type": "AWS::')
+        resources = len(json.loads(template)["Resources"])
         asset = next(p for p in Path(outdir).glob("asset.*") if p.is_dir())
         files, zipped = _zipped_size(asset)
     print(f"  import aws_cdk + infra : {imported - started:5.2f} s")
