@@ -189,3 +189,11 @@ def test_x86_and_destroy_change_the_architecture_layer_and_deletion_protection()
     assert stack.resolve(table.deletion_protection_enabled) is False
     assert table.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.DELETE
     assert stack.resolve(function.function_name) == "rw-test-audit-account"
+
+
+def test_every_config_key_is_documented_for_operators():
+    from infra.config import CONFIG_KEYS
+
+    guide = (REPO / "docs" / "deploying.md").read_text()
+    assert [key for key in CONFIG_KEYS if f"| `{key}` |" not in guide] == []
+    assert set(CONFIG_KEYS) == {k for k in cdk_json_context() if k.startswith("rootwatch:")}
