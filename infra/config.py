@@ -205,7 +205,7 @@ def _emails(key: str, raw: Any) -> tuple[str, ...]:
 
 def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
     """Shape-check the exemption entries, then let the domain model validate each one (H7)."""
-    allowed = "a list of {account_id, kinds, reason, expires} objects (see docs/deploying.md)"
+    allowed = "a list of {account_id, credentials, reason, expires} objects (see docs/deploying.md)"
     if raw is None:
         return ()
     if isinstance(raw, str):
