@@ -261,7 +261,8 @@ def test_feature_disabled_fails_the_run_once_with_one_alert(sandbox, stack):
     assert [e["error_code"] for e in document["audit_errors"]] == ["FEATURE_DISABLED"]
     assert stack.store.run_records("night-1") == []  # not one error per account
     assert stack.store.run_summary("night-1")["status"] == "FAILED"
-    assert "FEATURE_DISABLED" in alerts[0]["Subject"]
+    assert document["audit_errors"][0]["account_id"] == MANAGEMENT_ACCOUNT_ID
+    assert alerts[0]["Subject"] == f"[rootwatch] Audit run failed in {document['organization_id']}: FEATURE_DISABLED"
 
 
 def test_throttled_on_every_retry_ends_as_an_error_record_not_a_lost_account(sandbox, stack):

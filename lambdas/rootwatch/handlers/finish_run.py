@@ -27,14 +27,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Returns the run summary plus ``error``/``cause`` for the state machine's final Choice."""
     request = parse_event(event, FinishRunEvent)
     logger.append_keys(run_id=request.run_id)
+    prepared = request.state.prepared
+    organization_id, management_account_id = (
+        (None, "") if prepared else run.organization_of(dependencies.client_factory())
+    )
     summary = run.finish_run(
         request.run_id,
         request.scanned_at,
         store=dependencies.status_store(),
         results=dependencies.results_writer(),
         notifier=dependencies.notifier(),
-        prepared=request.state.prepared.model_dump() if request.state.prepared else None,
+        prepared=prepared.model_dump() if prepared else None,
         failure=request.failure.model_dump() if request.failure else None,
+        organization_id=organization_id,
+        management_account_id=management_account_id,
         # Exemptions: the lead wires rootwatch.domain.exemptions in here (exempt_kinds=...).
     )
     for name, key in _COUNT_METRICS.items():

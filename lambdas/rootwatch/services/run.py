@@ -251,7 +251,19 @@ def compact(record: AuditRecord) -> dict[str, Any]:
 # --- FinishRun -------------------------------------------------------------------------------------
 
 
-def failure_from_catch(failure: Mapping[str, Any]) -> RunFailure:
+def organization_of(factory: Any) -> tuple[str | None, str]:
+    """(organization id, management account id) from DescribeOrganization; (None, "") when unreadable.
+
+    Used only when PrepareRun failed, so that the run's one alert still says which organization.
+    """
+    try:
+        organization = factory.client("organizations").describe_organization()["Organization"]
+    except Exception:  # the alert must go out even when Organizations is what failed
+        return None, ""
+    return str(organization["Id"]), str(organization.get("MasterAccountId") or "")
+
+
+def failure_from_catch(failure: Mapping[str, Any], account_id: str = "") -> RunFailure:
     """A Step Functions Catch output (``{"Error", "Cause"}``) as a RunFailure with a readable message.
 
     A Lambda's Cause is a JSON string with ``errorMessage``; other causes are kept as they are.
@@ -265,7 +277,8 @@ def failure_from_catch(failure: Mapping[str, Any]) -> RunFailure:
         parsed = None
     if isinstance(parsed, dict) and parsed.get("errorMessage"):
         message = str(parsed["errorMessage"])
-    return RunFailure(error_code=_CODE_FOR_ERROR_TYPE.get(error, RUN_FAILED), error_message=message or error)
+    code = _CODE_FOR_ERROR_TYPE.get(error, RUN_FAILED)
+    return RunFailure(error_code=code, error_message=message or error, account_id=account_id)
 
 
 def finish_run(
@@ -278,6 +291,7 @@ def finish_run(
     prepared: Mapping[str, Any] | None = None,
     failure: Mapping[str, Any] | None = None,
     organization_id: str | None = None,
+    management_account_id: str = "",
     exempt_kinds: Mapping[str, Collection[str]] | None = None,
     clock=time.time,
 ) -> RunSummary:
@@ -292,7 +306,7 @@ def finish_run(
     if prepared is None:
         failure = failure or {"Error": RUN_FAILED, "Cause": "PrepareRun did not complete"}
     if failure is not None:
-        run_failure = failure_from_catch(failure)
+        run_failure = failure_from_catch(failure, account_id=management_account_id)
     if prepared is not None:
         organization_id = prepared.get("organization_id") or organization_id
         records = reconcile(run_id, scanned_at, store=store, manifest=results.read_manifest(run_id))
