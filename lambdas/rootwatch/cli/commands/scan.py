@@ -78,6 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="audit every member account's root user now (no state, no alert)",
         description="A one-off org-wide audit of member-account root credentials through sts:AssumeRoot. "
         "Run it with credentials of the management account or the IAM delegated administrator.",
+        epilog="exit codes: 0 no root credentials and no audit errors; 3 root credentials or audit errors found; "
+        "2 bad usage or configuration (including centralized root access not enabled); 1 anything else. "
+        "Records go to stdout (or --output), the summary and any error to stderr.",
     )
     add_aws_args(parser)
     parser.add_argument("--accounts", metavar="ID,..", help="audit only these member accounts (12-digit ids)")
