@@ -314,7 +314,9 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
             f"       {CONSOLE_URL}",
             "     or with rootwatch (a dry run first; add --yes to delete):",
             f"       {REMEDIATE_COMMAND} {ids}",
-            "  3. The next nightly run confirms the removal.",
+            "  3. The next nightly run confirms the removal. If a credential is intended (e.g. a break-glass",
+            "     password), add an exemption with a reason and an expiry to the stack's `exemptions` config",
+            "     instead: it stops alerting until the expiry.",
             "",
         ]
     if doc["resolved"]:
