@@ -171,3 +171,73 @@ def test_alert_reaches_sqs_subscribers_as_contract_json_with_event_type(sandbox,
     assert envelope["Subject"] == alert.subject
     assert envelope["MessageAttributes"]["event_type"]["Value"] == "ROOT_CREDENTIALS_ALERT"
     assert json.loads(envelope["Message"]) == alert.document
+
+
+# --- the store against the pure transition rules, over random histories ------------------------------------
+
+KIND_NAMES = ["password", "access_keys", "mfa"]
+
+
+def _record(run_id: str, night: int, status: str, kinds: frozenset[str]) -> AuditRecord:
+    if status != AuditStatus.OK:
+        return AuditRecord(
+            run_id=run_id,
+            scanned_at=f"2026-11-{night + 1:02d}T02:00:00Z",
+            account_id=ACCOUNT,
+            status=status,
+            error_code="ACCESS_DENIED",
+            error_message="denied",
+        )
+    return AuditRecord(
+        run_id=run_id,
+        scanned_at=f"2026-11-{night + 1:02d}T02:00:00Z",
+        account_id=ACCOUNT,
+        status=AuditStatus.OK,
+        password_present="password" in kinds,
+        access_keys_present="access_keys" in kinds,
+        signing_certificates_present=False,
+        mfa_enabled="mfa" in kinds,
+        root_credentials_present=bool(kinds),
+    )
+
+
+def test_store_matches_the_transition_rules_over_random_nights_with_errors_and_retries(sandbox):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from rootwatch.domain.transitions import compute_transition, next_baseline
+
+    nights = st.lists(
+        st.tuples(
+            st.sampled_from([AuditStatus.OK, AuditStatus.OK, AuditStatus.ERROR]),
+            st.frozensets(st.sampled_from(KIND_NAMES)),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+    tables = iter(range(10_000))
+
+    @settings(max_examples=25, deadline=None)
+    @given(nights)
+    def check(history):
+        name = f"status-{next(tables)}"
+        make_table(name)
+        store = StatusStore(boto3.client("dynamodb"), name)
+        baseline = None
+        for night, (status, kinds, retried) in enumerate(history):
+            run_id = f"n{night}"
+            expected = compute_transition(baseline, status, kinds)
+            got = store.record_audit(_record(run_id, night, status, kinds))
+            if retried:  # the same audit again in the same run (a Step Functions retry or a redrive)
+                got = store.record_audit(_record(run_id, night, status, kinds))
+            assert (tuple(got.appeared), tuple(got.disappeared), got.first_audit) == (
+                expected.appeared,
+                expected.disappeared,
+                expected.first_audit,
+            )
+            baseline = next_baseline(baseline, status, kinds, run_id)
+            latest = store.latest(ACCOUNT)
+            assert latest["last_run_id"] == run_id and latest["last_status"] == status
+            assert set(latest["known_kinds"]) == (set(baseline.kinds) if baseline else set())
+
+    check()
