@@ -26,6 +26,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         audit=lambda account_id: audit_root_credentials(factory, account_id),
         store=dependencies.status_store(),
         final_attempt=request.final_attempt,
+        exemptions=dependencies.exemptions(),
     )
     result = run.compact(record)
     # Keys go in ``extra``, not append_keys: the sandbox runs many invocations at once in one process.

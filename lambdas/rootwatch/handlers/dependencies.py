@@ -13,7 +13,8 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.notifier import Notifier
 from rootwatch.aws.results_writer import ResultsWriter
 from rootwatch.aws.status_store import StatusStore
-from rootwatch.handlers.settings import Settings, settings
+from rootwatch.domain.exemptions import Exemption, ExemptionError, exemptions_from_env
+from rootwatch.handlers.settings import ConfigError, Settings, settings
 
 
 def client_factory() -> ClientFactory:
@@ -35,6 +36,23 @@ def results_writer() -> ResultsWriter:
 def notifier() -> Notifier:
     """The alert topic."""
     return _notifier(settings())
+
+
+def exemptions() -> tuple[Exemption, ...]:
+    """The exemptions from ROOTWATCH_EXEMPTIONS (cdk.json context), validated once.
+
+    An invalid entry is a ``ConfigError`` naming it, so the run fails at its start (PrepareRun) with one
+    alert. Entries that expired since deploy are kept but no longer apply: their findings alert again.
+    """
+    return _exemptions(settings())
+
+
+@functools.lru_cache(maxsize=8)
+def _exemptions(config: Settings) -> tuple[Exemption, ...]:
+    try:
+        return tuple(exemptions_from_env(config.exemptions_json))
+    except ExemptionError as exc:
+        raise ConfigError(f"environment variable ROOTWATCH_EXEMPTIONS: {exc}") from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -60,6 +78,6 @@ def _notifier(config: Settings) -> Notifier:
 
 def reset() -> None:
     """Forget every cached adapter and the settings (tests, and the sandbox between sandboxes)."""
-    for cached in (_client_factory, _status_store, _results_writer, _notifier):
+    for cached in (_client_factory, _status_store, _results_writer, _notifier, _exemptions):
         cached.cache_clear()
     settings.cache_clear()  # type: ignore[attr-defined]

@@ -6,9 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from rootwatch.domain.exemptions import exempt_kinds_by_account
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.events import FinishRunEvent, parse_event
 from rootwatch.handlers.observability import logger, metrics, tracer
+from rootwatch.handlers.settings import ConfigError
 from rootwatch.services import run
 
 _COUNT_METRICS = {
@@ -18,6 +20,16 @@ _COUNT_METRICS = {
     "AuditErrors": "errors",
     "AccountsSkipped": "skipped",
 }
+
+
+def _exempt_kinds(scanned_at: str) -> dict[str, frozenset[str]]:
+    """Kinds exempt per account today. Invalid exemptions already failed the run in PrepareRun, whose
+    failure this run's alert reports: here they must not stop that alert from going out."""
+    try:
+        exemptions = dependencies.exemptions()
+    except ConfigError:
+        return {}
+    return exempt_kinds_by_account(exemptions, on=run.scan_date(scanned_at))
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -41,7 +53,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         failure=request.failure.model_dump() if request.failure else None,
         organization_id=organization_id,
         management_account_id=management_account_id,
-        # Exemptions: the lead wires rootwatch.domain.exemptions in here (exempt_kinds=...).
+        exempt_kinds=_exempt_kinds(request.scanned_at),
     )
     for name, key in _COUNT_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.totals.get(key, 0))

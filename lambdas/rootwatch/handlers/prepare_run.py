@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.events import PrepareRunEvent, parse_event
 from rootwatch.handlers.observability import logger, metrics, tracer
@@ -19,6 +17,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Returns the PreparedRun the Map and FinishRun read; raises FeatureDisabledError when the feature is off."""
     request = parse_event(event, PrepareRunEvent)
     logger.append_keys(run_id=request.run_id)
+    dependencies.exemptions()  # an invalid exemption fails the run here, at its start, naming the entry
     prepared = run.prepare_run(
         request.run_id,
         request.scanned_at,
@@ -26,6 +25,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         store=dependencies.status_store(),
         results=dependencies.results_writer(),
     )
-    metrics.add_metric(name="AccountsSkipped", unit=MetricUnit.Count, value=prepared.skipped)
     logger.info("run prepared", extra={"accounts": prepared.accounts, "skipped": prepared.skipped})
     return prepared.to_dict()

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from rootwatch.domain.alert import RunFailure, compose_alert
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
+from rootwatch.domain.exemptions import Exemption, apply_exemptions
 from rootwatch.domain.records import AuditRecord, AuditStatus
 
 ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
@@ -220,6 +221,7 @@ def audit_account(
     audit: Auditor,
     store: Any,
     final_attempt: bool = True,
+    exemptions: Sequence[Exemption] = (),
 ) -> AuditRecord:
     """Audit one account and store the result; returns the stored record (transition included).
 
@@ -234,7 +236,14 @@ def audit_account(
         record = error_record(run_id, scanned_at, account, exc.kind.value, exc.message)
     except RootwatchError as exc:
         record = error_record(run_id, scanned_at, account, exc.kind.value, exc.message)
+    if exemptions:
+        record = apply_exemptions(record, exemptions, on=scan_date(scanned_at))
     return store.record_audit(record)
+
+
+def scan_date(scanned_at: str) -> date:
+    """The UTC day of a run (``scanned_at`` is ISO-8601 UTC): the day exemptions are checked against."""
+    return date.fromisoformat(scanned_at[:10])
 
 
 def compact(record: AuditRecord) -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""Exemptions through the real pipeline: an exempt finding does not alert until its expiry, and is marked."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from rootwatch.aws.status_store import StatusStore
+from rootwatch.handlers import dependencies
+from rootwatch.sandbox import runtime
+from rootwatch.sandbox.deploy import deploy_stack
+
+from tests.integration.test_pipeline_e2e import Stack, by_account, org_of
+
+
+def _stack(exemptions: list[dict] | str) -> Stack:
+    runtime.set_retry_scale(0.0)
+    dependencies.reset()
+    text = exemptions if isinstance(exemptions, str) else json.dumps(exemptions)
+    outputs = deploy_stack(max_concurrency=4, botocore_max_attempts=1, metrics=False, exemptions=text)
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="exemption-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=outputs["topic_arn"], Protocol="sqs", Endpoint=queue_arn)
+    return Stack(outputs, queue_url, StatusStore(boto3.client("dynamodb"), outputs["table"]))
+
+
+@pytest.fixture(autouse=True)
+def _reset_runtime():
+    yield
+    runtime.set_retry_scale(None)
+    dependencies.reset()
+
+
+def _iso(days: int) -> str:
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+def test_exempt_password_is_marked_and_does_not_alert_while_another_account_still_does(sandbox):
+    exempt_member, other_member = org_of(sandbox, 3)[:2]
+    stack = _stack(
+        [
+            {
+                "account_id": exempt_member["account_id"],
+                "credentials": ["password"],
+                "reason": "break-glass until migration",
+                "expires": _iso(30),
+            }
+        ]
+    )
+    sandbox.set_root_credentials(exempt_member["account_id"], password=True)
+    sandbox.set_root_credentials(other_member["account_id"], password=True)
+
+    execution = stack.night("exempt-night-1")
+
+    records = by_account(stack.results(execution["summary"]))
+    assert records[exempt_member["account_id"]]["exempt"] is True
+    assert "break-glass until migration" in records[exempt_member["account_id"]]["exemption_reason"]
+    assert records[other_member["account_id"]]["exempt"] is False
+    alerts = stack.alerts()
+    assert len(alerts) == 1
+    alert = json.loads(alerts[0]["Message"]["sqs"]) if "sqs" in alerts[0]["Message"] else alerts[0]["Message"]
+    flagged = {entry["account_id"] for entry in alert["new_with_credentials"]}
+    assert flagged == {other_member["account_id"]}
+
+
+def test_only_exempt_findings_send_no_alert_at_all(sandbox):
+    member = org_of(sandbox, 2)[0]
+    stack = _stack(
+        [
+            {
+                "account_id": member["account_id"],
+                "credentials": ["password", "mfa"],
+                "reason": "vendor",
+                "expires": _iso(1),
+            }
+        ]
+    )
+    sandbox.set_root_credentials(member["account_id"], password=True, mfa_devices=["virtual"])
+
+    stack.night("exempt-only")
+
+    assert stack.alerts() == []
+
+
+def test_invalid_exemption_fails_the_run_at_its_start_naming_the_entry(sandbox):
+    org_of(sandbox, 2)
+    stack = _stack([{"account_id": "12345", "credentials": ["password"], "reason": "typo", "expires": _iso(5)}])
+
+    execution = stack.night("bad-exemption")
+
+    assert execution["status"] == "FAILED"
+    alerts = stack.alerts()
+    assert len(alerts) == 1
+    assert "ROOTWATCH_EXEMPTIONS" in json.dumps(alerts[0]["Message"])
+    assert "exemptions[0]" in json.dumps(alerts[0]["Message"])
+
+
+def test_exemption_that_expired_since_deploy_alerts_again(sandbox):
+    member = org_of(sandbox, 2)[0]
+    stack = _stack(
+        [{"account_id": member["account_id"], "credentials": ["password"], "reason": "old", "expires": _iso(-1)}]
+    )
+    sandbox.set_root_credentials(member["account_id"], password=True)
+
+    execution = stack.night("expired-exemption")
+
+    assert by_account(stack.results(execution["summary"]))[member["account_id"]]["exempt"] is False
+    alerts = stack.alerts()
+    assert len(alerts) == 1
+    assert member["account_id"] in json.dumps(alerts[0]["Message"])
