@@ -27,7 +27,7 @@ class Sandbox:
 
     def __init__(self, region: str = DEFAULT_REGION) -> None:
         self.region = region
-        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type,call-overload]
         self._saved_env: dict[str, str | None] = {}
 
     def start(self) -> Sandbox:

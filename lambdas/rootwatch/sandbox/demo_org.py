@@ -63,7 +63,7 @@ def _new_account(backend: OrganizationsBackend, account_id: str, name: str, emai
     """A FakeAccount as moto's create_account builds it, without the IAM role (see the module docstring)."""
     org = backend.org
     assert org is not None
-    account = FakeAccount.__new__(FakeAccount)
+    account: Any = FakeAccount.__new__(FakeAccount)
     account.type = "ACCOUNT"
     account.region = org.region
     account.organization_id = org.id

@@ -235,8 +235,11 @@ def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, An
         raise _fault_error(fault.error_code, fault.message, "sts", _caller_arn(resp), "AssumeRoot")
     caller = resp.current_account
     backend = orgview.management_backend(caller)
-    if backend is None or not (
-        backend.org.master_account_id == caller or orgview.is_iam_delegated_admin(backend, caller)
+    org = backend.org if backend is not None else None
+    if (
+        backend is None
+        or org is None
+        or not (org.master_account_id == caller or orgview.is_iam_delegated_admin(backend, caller))
     ):
         raise SandboxError(
             "AccessDenied",
@@ -244,13 +247,13 @@ def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, An
             "of an AWS Organization can call AssumeRoot.",
             status=403,
         )
-    features = STATE.enabled_features(backend.org.id)
+    features = STATE.enabled_features(org.id)
     if not orgview.trusted_access_enabled(backend) or not features:
         raise SandboxError("AccessDenied", SERVICE_NOT_ENABLED, status=403)
     if policy.required_feature not in features:
         message = ROOT_SESSIONS_NOT_ENABLED if policy.required_feature == ROOT_SESSIONS else SERVICE_NOT_ENABLED
         raise SandboxError("AccessDenied", message, status=403)
-    if target == backend.org.master_account_id:
+    if target == org.master_account_id:
         raise SandboxError(
             "AccessDenied", "AssumeRoot cannot target the management account of the organization.", status=403
         )
@@ -316,11 +319,12 @@ def _features_context(resp: BaseResponse, management_only: bool) -> tuple[Any, s
     """The caller's org backend and org id, after the checks IAM makes for its organization-features API."""
     caller = resp.current_account
     backend = orgview.management_backend(caller)
-    if backend is None:
+    org = backend.org if backend is not None else None
+    if backend is None or org is None:
         raise SandboxError(
             "OrganizationNotFoundException", "The request was rejected because no organization was found.", 400
         )
-    is_management = backend.org.master_account_id == caller
+    is_management = org.master_account_id == caller
     if not is_management and not orgview.is_iam_delegated_admin(backend, caller):
         raise SandboxError(
             "AccountNotManagementOrDelegatedAdministratorException",
@@ -334,7 +338,7 @@ def _features_context(resp: BaseResponse, management_only: bool) -> tuple[Any, s
             "The request was rejected because the caller is not the management account of the organization.",
             400,
         )
-    if backend.org.feature_set != "ALL":
+    if org.feature_set != "ALL":
         raise SandboxError(
             "OrganizationNotInAllFeaturesModeException",
             "The request was rejected because the organization does not have all features enabled.",
@@ -347,7 +351,7 @@ def _features_context(resp: BaseResponse, management_only: bool) -> tuple[Any, s
             "(organizations enable-aws-service-access --service-principal iam.amazonaws.com).",
             400,
         )
-    return backend, backend.org.id
+    return backend, org.id
 
 
 def _features_answer(organization_id: str, features: set[str]) -> dict[str, Any]:
@@ -620,7 +624,7 @@ def _patch_backend_lookup() -> None:
     original = BackendDict._create_account_specific_backend
 
     def create_account_specific_backend(self: BackendDict, account_id: str) -> None:  # type: ignore[type-arg]
-        if dict.__contains__(self, account_id) and any(self is known for known in BackendDict._instances):
+        if dict.__contains__(self, account_id) and any(self is known for known in BackendDict._instances):  # type: ignore[misc]
             return
         original(self, account_id)
 
