@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
+from rootwatch.domain.outcomes import Account  # re-exported: the adapter lists these
 
 PAGE_SIZE = 20
 ACTIVE = "ACTIVE"
@@ -35,19 +36,6 @@ SKIP_MESSAGES: dict[str, str] = {
     "CLOSED": "the account is closed",
     "PENDING_ACTIVATION": "the account is not active yet",
 }
-
-
-@dataclass(frozen=True)
-class Account:
-    """A member account as Organizations lists it."""
-
-    id: str
-    name: str | None
-    email: str | None
-    state: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "email": self.email, "state": self.state}
 
 
 @dataclass(frozen=True)

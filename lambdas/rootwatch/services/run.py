@@ -28,6 +28,7 @@ from rootwatch.domain.alert import RunFailure, compose_alert
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
+from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
 from rootwatch.domain.records import AuditRecord, AuditStatus
 
 ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
@@ -48,19 +49,6 @@ class Auditor(Protocol):
     """Reads one account's root credential state (``rootwatch.aws.root_audit.audit_root_credentials``)."""
 
     def __call__(self, account_id: str) -> RootCredentialState: ...
-
-
-@dataclass(frozen=True)
-class Account:
-    """A manifest entry: the account the Map hands to one AuditAccount invocation."""
-
-    id: str
-    name: str | None = None
-    email: str | None = None
-    state: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "email": self.email, "state": self.state}
 
 
 @dataclass(frozen=True)
@@ -144,23 +132,11 @@ def prepare_run(run_id: str, scanned_at: str, *, factory: Any, store: Any, resul
 
     organization_id = check_root_credentials_feature(factory.client("iam"))
     members = list_member_accounts(factory)
-    manifest = [Account(a.id, a.name, a.email, a.state).to_dict() for a in members.to_audit]
+    manifest = [account.to_dict() for account in members.to_audit]
     key = results.write_manifest(run_id, manifest)
     for skipped in members.skipped:
         account = skipped.account
-        store.record_audit(
-            AuditRecord(
-                run_id=run_id,
-                scanned_at=scanned_at,
-                account_id=account.id,
-                account_name=account.name,
-                account_email=account.email,
-                account_state=account.state,
-                status=AuditStatus.SKIPPED,
-                error_code=skipped.reason,
-                error_message=skipped.message,
-            )
-        )
+        store.record_audit(skipped_record(run_id, scanned_at, account, skipped.reason, skipped.message))
     return PreparedRun(
         run_id=run_id,
         scanned_at=scanned_at,
@@ -172,45 +148,6 @@ def prepare_run(run_id: str, scanned_at: str, *, factory: Any, store: Any, resul
 
 
 # --- AuditAccount ----------------------------------------------------------------------------------
-
-
-def record_from_state(run_id: str, scanned_at: str, account: Account, state: RootCredentialState) -> AuditRecord:
-    """The OK record for an audited account."""
-    return AuditRecord(
-        run_id=run_id,
-        scanned_at=scanned_at,
-        account_id=account.id,
-        account_name=account.name,
-        account_email=account.email,
-        account_state=account.state,
-        status=AuditStatus.OK,
-        password_present=state.password_present,
-        access_keys_present=state.access_keys_present,
-        signing_certificates_present=state.signing_certificates_present,
-        mfa_enabled=state.mfa_enabled,
-        root_credentials_present=state.root_credentials_present,
-        active_access_keys=state.active_access_keys,
-        inactive_access_keys=state.inactive_access_keys,
-        mfa_devices=state.mfa_devices,
-        active_signing_certificates=state.active_signing_certificates,
-        password_last_used=state.password_last_used,
-        access_key_last_used=state.access_key_last_used,
-    )
-
-
-def error_record(run_id: str, scanned_at: str, account: Account, code: str, message: str) -> AuditRecord:
-    """The ERROR record for an account whose audit failed; it carries no flags (they stay unknown)."""
-    return AuditRecord(
-        run_id=run_id,
-        scanned_at=scanned_at,
-        account_id=account.id,
-        account_name=account.name,
-        account_email=account.email,
-        account_state=account.state,
-        status=AuditStatus.ERROR,
-        error_code=code,
-        error_message=message,
-    )
 
 
 def audit_account(
@@ -229,7 +166,7 @@ def audit_account(
     off; every other ``RootwatchError`` becomes an ERROR record with AWS's message.
     """
     try:
-        record = record_from_state(run_id, scanned_at, account, audit(account.id))
+        record = ok_record(run_id, scanned_at, account, audit(account.id))
     except ThrottledError as exc:
         if not final_attempt:
             raise

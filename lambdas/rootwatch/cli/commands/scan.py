@@ -31,8 +31,8 @@ from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError
 from rootwatch.cli.common import add_aws_args, parse_account_ids
 from rootwatch.cli.output import add_format_args, open_output, render, stderr_is_terminal
-from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
+from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
 
 DEFAULT_CONCURRENCY = 16
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     except NoCredentialsError as exc:
         return _setup_failure("cannot audit", exc)
 
-    records = result + [skipped_record(run_id, iso_utc(started) or "", s) for s in skipped]
+    records = result + [skipped_record(run_id, iso_utc(started) or "", s.account, s.reason, s.message) for s in skipped]
     records.sort(key=lambda r: r.account_id)
     rows = [r.to_dict() for r in records]
     with open_output(args.output) as stream:
@@ -215,67 +215,13 @@ def audit_account(
     try:
         state = audit_root_credentials(factory, account.id, duration_seconds=duration_seconds)
     except RootwatchError as exc:
-        return error_record(run_id, _now(), account, exc)
+        return error_record(run_id, _now(), account, str(exc.kind), exc.message)
     except BotoCoreError as exc:
         if isinstance(exc, NoCredentialsError):
             raise
-        return error_record(run_id, _now(), account, classify(exc))
+        error = classify(exc)
+        return error_record(run_id, _now(), account, str(error.kind), error.message)
     return ok_record(run_id, _now(), account, state)
-
-
-def ok_record(run_id: str, scanned_at: str, account: Account, state: RootCredentialState) -> AuditRecord:
-    """The OK record for an audited account."""
-    return AuditRecord(
-        run_id=run_id,
-        scanned_at=scanned_at,
-        account_id=account.id,
-        account_name=account.name,
-        account_email=account.email,
-        account_state=account.state,
-        status=AuditStatus.OK,
-        password_present=state.password_present,
-        access_keys_present=state.access_keys_present,
-        signing_certificates_present=state.signing_certificates_present,
-        mfa_enabled=state.mfa_enabled,
-        root_credentials_present=state.root_credentials_present,
-        active_access_keys=state.active_access_keys,
-        inactive_access_keys=state.inactive_access_keys,
-        mfa_devices=state.mfa_devices,
-        active_signing_certificates=state.active_signing_certificates,
-        password_last_used=state.password_last_used,
-        access_key_last_used=state.access_key_last_used,
-    )
-
-
-def error_record(run_id: str, scanned_at: str, account: Account, error: RootwatchError) -> AuditRecord:
-    """The ERROR record: error_code is the kind (ACCESS_DENIED, THROTTLED, ...), error_message AWS's text."""
-    return AuditRecord(
-        run_id=run_id,
-        scanned_at=scanned_at,
-        account_id=account.id,
-        account_name=account.name,
-        account_email=account.email,
-        account_state=account.state,
-        status=AuditStatus.ERROR,
-        error_code=str(error.kind),
-        error_message=error.message,
-    )
-
-
-def skipped_record(run_id: str, scanned_at: str, skipped: SkippedAccount) -> AuditRecord:
-    """The SKIPPED record: error_code is the reason (MANAGEMENT_ACCOUNT, SUSPENDED, CLOSED, ...)."""
-    account = skipped.account
-    return AuditRecord(
-        run_id=run_id,
-        scanned_at=scanned_at,
-        account_id=account.id,
-        account_name=account.name,
-        account_email=account.email,
-        account_state=account.state,
-        status=AuditStatus.SKIPPED,
-        error_code=skipped.reason,
-        error_message=skipped.message,
-    )
 
 
 def table_row(record: AuditRecord) -> dict[str, object]:
