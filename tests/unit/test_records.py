@@ -14,3 +14,4 @@ def test_present_kinds_lists_only_true_flags_in_contract_order():
     record = AuditRecord(run_id="r", scanned_at="t", account_id="1", mfa_enabled=True, password_present=True,
                          access_keys_present=False)
     assert record.present_kinds() == ["password", "mfa"]
+

@@ -27,7 +27,7 @@ class Sandbox:
 
     def __init__(self, region: str = DEFAULT_REGION) -> None:
         self.region = region
-        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type,call-overload]
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._saved_env: dict[str, str | None] = {}
 
     def start(self) -> Sandbox:
@@ -41,6 +41,10 @@ class Sandbox:
         }.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
+        # An exported AWS_ENDPOINT_URL[_<SERVICE>] would send boto3 past the in-process mock (to a server,
+        # or to nothing): hide it while the sandbox runs, and give it back on stop().
+        for key in [k for k in os.environ if k == "AWS_ENDPOINT_URL" or k.startswith("AWS_ENDPOINT_URL_")]:
+            self._saved_env.setdefault(key, os.environ.pop(key))
         self._mock.start()
         return self
 
