@@ -13,7 +13,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "rootwatch-test")
 
 
 @pytest.fixture
-def sandbox() -> Iterator["object"]:
+def sandbox() -> Iterator[object]:
     from rootwatch.sandbox import Sandbox
 
     with Sandbox() as sb:

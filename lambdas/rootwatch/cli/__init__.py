@@ -35,7 +35,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command module's verbs registered."""
-    parser = _Parser(prog="rootwatch", description="Audit the root users of every member account of an AWS Organization.")
+    parser = _Parser(
+        prog="rootwatch", description="Audit the root users of every member account of an AWS Organization."
+    )
     parser.add_argument("--version", action="version", version=f"rootwatch {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     from rootwatch.cli import commands

@@ -15,8 +15,11 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 def add_aws_args(parser: argparse.ArgumentParser) -> None:
     """--endpoint-url (default $AWS_ENDPOINT_URL, as boto3 reads it), --profile, --region."""
-    parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"),
-                        help="AWS endpoint, e.g. a sandbox's http://127.0.0.1:4566 (default: $AWS_ENDPOINT_URL)")
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL"),
+        help="AWS endpoint, e.g. a sandbox's http://127.0.0.1:4566 (default: $AWS_ENDPOINT_URL)",
+    )
     parser.add_argument("--profile", default=None, help="AWS named profile")
     parser.add_argument("--region", default=None, help="AWS region (default: the profile's, else us-east-1)")
 

@@ -27,7 +27,7 @@ class RootCredentialState:
 
     @property
     def root_credentials_present(self) -> bool:
-        return self.password_present or self.access_keys_present or self.signing_certificates_present or self.mfa_enabled
+        return bool(self.present_kinds())
 
     def present_kinds(self) -> frozenset[CredentialKind]:
         """The credential kinds present in this state."""

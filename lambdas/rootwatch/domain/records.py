@@ -20,7 +20,7 @@ class AuditStatus(StrEnum):
 class CredentialKind(StrEnum):
     """The four kinds of root credential that GetAccountSummary reports."""
 
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 (a credential kind, not a secret)
     ACCESS_KEYS = "access_keys"
     SIGNING_CERTIFICATES = "signing_certificates"
     MFA = "mfa"

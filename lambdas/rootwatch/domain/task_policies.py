@@ -16,7 +16,7 @@ TASK_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/root-task/"
 class TaskPolicy(StrEnum):
     IAM_AUDIT_ROOT_USER_CREDENTIALS = "IAMAuditRootUserCredentials"
     IAM_DELETE_ROOT_USER_CREDENTIALS = "IAMDeleteRootUserCredentials"
-    IAM_CREATE_ROOT_USER_PASSWORD = "IAMCreateRootUserPassword"
+    IAM_CREATE_ROOT_USER_PASSWORD = "IAMCreateRootUserPassword"  # noqa: S105 (a policy name)
     S3_UNLOCK_BUCKET_POLICY = "S3UnlockBucketPolicy"
     SQS_UNLOCK_QUEUE_POLICY = "SQSUnlockQueuePolicy"
 
