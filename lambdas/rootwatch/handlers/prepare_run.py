@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.events import PrepareRunEvent, parse_event
 from rootwatch.handlers.observability import logger, metrics, tracer
@@ -25,5 +27,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         store=dependencies.status_store(),
         results=dependencies.results_writer(),
     )
+    # AccountsSkipped comes from FinishRun's totals (the one place every account is counted once).
+    metrics.add_metric(name="AccountsToAudit", unit=MetricUnit.Count, value=prepared.accounts)
     logger.info("run prepared", extra={"accounts": prepared.accounts, "skipped": prepared.skipped})
     return prepared.to_dict()
