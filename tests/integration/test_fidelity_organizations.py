@@ -149,3 +149,27 @@ def test_features_need_an_all_features_organization(sandbox):
     error = error_of(boto3.client("iam", region_name=REGION).enable_organizations_root_sessions)
 
     assert error["Code"] == "OrganizationNotInAllFeaturesModeException"
+
+
+def test_delegated_admin_lists_the_organizations_accounts_like_the_management_account(sandbox):
+    members = build_org(3)
+    admin = members[0]
+    boto3.client("organizations").register_delegated_administrator(
+        AccountId=admin, ServicePrincipal="iam.amazonaws.com"
+    )
+    org = boto3.client("organizations", region_name=REGION, **_as_account(admin))
+
+    listed = [a["Id"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+
+    assert set(members) <= set(listed)
+    assert "123456789012" in listed
+
+
+def test_plain_member_account_is_denied_list_accounts(sandbox):
+    members = build_org(2)
+    org = boto3.client("organizations", region_name=REGION, **_as_account(members[1]))
+
+    error = error_of(org.list_accounts)
+
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"] == "You don't have permissions to access this resource."

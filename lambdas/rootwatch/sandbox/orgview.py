@@ -54,3 +54,8 @@ def is_iam_delegated_admin(backend: OrganizationsBackend, account_id: str) -> bo
 def account_state(account: Any) -> str:
     """The Organizations ``State`` of a FakeAccount."""
     return str(getattr(account, "state", None) or account.status)
+
+
+def is_delegated_admin(backend: OrganizationsBackend, account_id: str) -> bool:
+    """Whether ``account_id`` is a delegated administrator for any service: such accounts may read the org."""
+    return any(admin.account.id == account_id for admin in backend.admins)

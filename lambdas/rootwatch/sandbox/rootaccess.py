@@ -400,11 +400,14 @@ def decode_page_token(token: str) -> int:
 
 def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response | None:
     """ListAccounts as AWS pages it: MaxResults 1-20 (default 20), opaque NextToken, with State and Status."""
-    if resp.current_account not in organizations_backends:
-        return None
-    backend = organizations_backends[resp.current_account]["aws"]
-    if backend.org is None:
-        return None  # not a management account: moto's own error
+    caller = resp.current_account
+    backend = orgview.management_backend(caller)
+    if backend is None or backend.org is None:
+        return None  # in no organization: moto's own AWSOrganizationsNotInUseException
+    # AWS lets the management account and delegated administrators read the org; other members are denied
+    # (moto would answer them with an empty list, which would hide a deployment in the wrong account).
+    if backend.org.master_account_id != caller and not orgview.is_delegated_admin(backend, caller):
+        raise SandboxError("AccessDeniedException", "You don't have permissions to access this resource.", 400)
     params = json.loads(resp.body or "{}") if isinstance(resp.body, str) else {}
     max_results = params.get("MaxResults", LIST_ACCOUNTS_MAX_RESULTS)
     if not isinstance(max_results, int) or max_results < 1:
