@@ -493,8 +493,8 @@ class Workflow(Construct):
             role=role,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
-            # No `timeout=` here: with a definition file CDK silently drops it. A run timeout belongs in the
-            # definition itself (top-level TimeoutSeconds); until then no-successful-run catches a stuck run.
+            # No `timeout=` here: with a definition file CDK silently drops it. The run timeout is the
+            # definition's own top-level TimeoutSeconds (4 h), which the run-timed-out alarm watches.
             removal_policy=removal_policy(config),
         )
         acknowledge_wildcard_resources(

@@ -191,6 +191,12 @@ def test_map_is_distributed_with_express_children_at_the_configured_concurrency(
     assert map_state["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
 
 
+def test_run_has_a_timeout_so_the_timed_out_alarm_can_fire(synthesized):
+    deployed, _ = _deployed_definition(synthesized)
+    definition = json.loads(re.sub(r"\$\{(\w+)\}", "1", deployed))
+    assert 0 < definition["TimeoutSeconds"] <= 24 * 3600
+
+
 def test_state_machine_logs_everything_and_traces(synthesized):
     props = synthesized.one("AWS::StepFunctions::StateMachine")["Properties"]
     assert props["StateMachineType"] == "STANDARD"
