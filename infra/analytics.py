@@ -18,7 +18,7 @@ from rootwatch.analytics.catalog import load_queries, named_query_sql
 from rootwatch.domain.records import RECORD_FIELDS
 
 from infra.config import RootwatchConfig
-from infra.storage import RESULTS_PREFIX, Storage, removal_policy
+from infra.storage import RESULTS_PREFIX, Storage, private_bucket, removal_policy
 
 RESULTS_TABLE = "results"
 #: The first day the projection offers; a query for earlier days simply finds nothing.
@@ -80,18 +80,13 @@ class Analytics(Construct):
         )
         self.table.node.add_dependency(self.database)
 
-        self.query_results = s3.Bucket(
+        self.query_results = private_bucket(
             self,
             "QueryResults",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=False,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=storage.access_logs,
-            server_access_logs_prefix="athena-results-bucket/",
+            removal=removal_policy(config),
+            access_logs=storage.access_logs,
+            access_logs_prefix="athena-results-bucket/",
             lifecycle_rules=[s3.LifecycleRule(id="expire-query-results", expiration=cdk.Duration.days(30))],
-            removal_policy=removal_policy(config),
         )
         self.workgroup_name = config.resource_prefix
         self.workgroup = athena.CfnWorkGroup(

@@ -30,6 +30,34 @@ def removal_policy(config: RootwatchConfig) -> cdk.RemovalPolicy:
     return cdk.RemovalPolicy.DESTROY if config.removal_policy == "destroy" else cdk.RemovalPolicy.RETAIN
 
 
+def private_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    removal: cdk.RemovalPolicy,
+    lifecycle_rules: list[s3.LifecycleRule],
+    versioned: bool = False,
+    access_logs: s3.IBucket | None = None,
+    access_logs_prefix: str | None = None,
+) -> s3.Bucket:
+    """A bucket with the project's baseline: SSE-S3, all public access blocked, TLS only, objects owned by the
+    bucket (ACLs off), a lifecycle, and server access logging into ``access_logs`` when given. SSE-S3 rather
+    than KMS because server access logging only delivers to SSE-S3 buckets and Athena reads results with it."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=versioned,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=access_logs_prefix,
+        lifecycle_rules=lifecycle_rules,
+        removal_policy=removal,
+    )
+
+
 class Storage(Construct):
     """The DynamoDB status table and the S3 results bucket, encrypted, TLS-only, with retention."""
 
@@ -37,17 +65,12 @@ class Storage(Construct):
         super().__init__(scope, construct_id)
         policy = removal_policy(config)
 
-        self.access_logs = s3.Bucket(
+        # Logs arrive through the bucket policy (ACLs stay off).
+        self.access_logs = private_bucket(
             self,
             "AccessLogs",
-            # Server access logging only delivers to SSE-S3 buckets.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=False,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # logs arrive through the bucket policy
+            removal=policy,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=cdk.Duration.days(365))],
-            removal_policy=policy,
         )
         cdk.Validations.of(self.access_logs).acknowledge(
             cdk.Acknowledgment(
@@ -57,16 +80,13 @@ class Storage(Construct):
             )
         )
 
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Results",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
+            removal=policy,
             versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="results-bucket/",
+            access_logs=self.access_logs,
+            access_logs_prefix="results-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-results",
@@ -81,7 +101,6 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
                 ),
             ],
-            removal_policy=policy,
         )
 
         self.table = dynamodb.Table(
