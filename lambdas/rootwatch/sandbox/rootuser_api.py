@@ -75,36 +75,40 @@ def list_signing_certificates(user: RootUser, params: Params) -> dict[str, Any]:
     return {"Certificates": certificates, "IsTruncated": False}
 
 
+def _remove_one(items: list[Any], matches: Callable[[Any], bool], missing: str) -> None:
+    """Remove the credential that ``matches`` from one of root's lists; NoSuchEntity ``missing`` when none does."""
+    with STATE.lock:
+        item = next((candidate for candidate in items if matches(candidate)), None)
+        if item is None:
+            raise _no_such_entity(missing)
+        items.remove(item)
+
+
 def delete_access_key(user: RootUser, params: Params) -> dict[str, Any]:
     """Deletes one root access key (IAMDeleteRootUserCredentials)."""
     key_id = params.get("AccessKeyId")
-    with STATE.lock:
-        key = next((k for k in user.access_keys if k.access_key_id == key_id), None)
-        if key is None:
-            raise _no_such_entity(f"The Access Key with id {key_id} cannot be found.")
-        user.access_keys.remove(key)
+    missing = f"The Access Key with id {key_id} cannot be found."
+    _remove_one(user.access_keys, lambda k: k.access_key_id == key_id, missing)
     return {}
 
 
 def delete_signing_certificate(user: RootUser, params: Params) -> dict[str, Any]:
     """Deletes one root signing certificate (IAMDeleteRootUserCredentials)."""
     certificate_id = params.get("CertificateId")
-    with STATE.lock:
-        certificate = next((c for c in user.signing_certificates if c.certificate_id == certificate_id), None)
-        if certificate is None:
-            raise _no_such_entity(f"The Certificate with id {certificate_id} cannot be found.")
-        user.signing_certificates.remove(certificate)
+    _remove_one(
+        user.signing_certificates,
+        lambda c: c.certificate_id == certificate_id,
+        f"The Certificate with id {certificate_id} cannot be found.",
+    )
     return {}
 
 
 def deactivate_mfa_device(user: RootUser, params: Params) -> dict[str, Any]:
     """Removes one MFA device from root (IAMDeleteRootUserCredentials)."""
     serial = params.get("SerialNumber")
-    with STATE.lock:
-        device = next((d for d in user.mfa_devices if d.serial_number == serial), None)
-        if device is None:
-            raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
-        user.mfa_devices.remove(device)
+    _remove_one(
+        user.mfa_devices, lambda d: d.serial_number == serial, f"MFA Device with serial number {serial} does not exist."
+    )
     return {}
 
 
