@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from rootwatch.domain.exemptions import ExemptionError, parse_exemptions
 
 PREFIX = "rootwatch:"
 
@@ -204,7 +206,7 @@ def _emails(key: str, raw: Any) -> tuple[str, ...]:
 
 
 def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
-    """Shape-check the exemption entries, then let the domain model validate each one (H7)."""
+    """Shape-check the exemption entries, then let the domain model validate each one (a past expiry fails)."""
     allowed = "a list of {account_id, credentials, reason, expires} objects (see docs/deploying.md)"
     if raw is None:
         return ()
@@ -215,12 +217,10 @@ def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
             raise ConfigError(key, "is not valid JSON", allowed) from None
     if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
         raise ConfigError(key, f"{raw!r} is not a list of objects", allowed)
-    validate = _domain_exemption_validator()
-    if validate is not None:
-        try:
-            validate(raw)
-        except ValueError as exc:
-            raise ConfigError(key, str(exc).splitlines()[0] if str(exc) else repr(exc), allowed) from None
+    try:
+        parse_exemptions(raw)
+    except ExemptionError as exc:
+        raise ConfigError(key, str(exc).splitlines()[0], allowed) from None
     encoded = json.dumps(raw, separators=(",", ":"), sort_keys=True)
     if len(encoded) > MAX_EXEMPTIONS_JSON:
         raise ConfigError(
@@ -230,19 +230,6 @@ def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
             "fewer or shorter entries (shorten the reasons)",
         )
     return tuple(raw)
-
-
-def _domain_exemption_validator() -> Callable[[list[dict[str, Any]]], Any] | None:
-    """The exemption parser of rootwatch.domain.exemptions, when that module exists in this tree."""
-    try:
-        from rootwatch.domain import exemptions as module
-    except ImportError:
-        return None
-    for name in ("parse_exemptions", "load_exemptions", "parse"):
-        candidate = getattr(module, name, None)
-        if callable(candidate):
-            return candidate
-    return None
 
 
 def _get(context: Mapping[str, Any], key: str, default: Any = None) -> Any:
