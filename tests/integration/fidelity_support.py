@@ -39,6 +39,21 @@ def build_org(
     return ids
 
 
+def member_credentials(account_id: str, session_name: str = "operator") -> dict[str, str]:
+    """Client keyword arguments acting in ``account_id`` as an ordinary principal (not root).
+
+    moto maps AssumeRole credentials to the role's account even when the role does not exist (FACTS.md).
+    """
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName=session_name
+    )["Credentials"]
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+
+
 def sts_client(**credentials: Any) -> Any:
     return boto3.client("sts", region_name=REGION, endpoint_url=STS_ENDPOINT, **credentials)
 

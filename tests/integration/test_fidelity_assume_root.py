@@ -14,21 +14,10 @@ from tests.integration.fidelity_support import (
     assume_root,
     build_org,
     error_of,
+    member_credentials,
     root_session,
     sts_client,
 )
-
-
-def _as_account(account_id: str) -> dict[str, str]:
-    """Credentials acting in ``account_id`` (moto maps AssumeRole credentials to the role's account)."""
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="operator"
-    )["Credentials"]
-    return {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretAccessKey"],
-        "aws_session_token": credentials["SessionToken"],
-    }
 
 
 def _unvalidated_sts():
@@ -125,7 +114,7 @@ def test_iam_delegated_administrator_may_call_assume_root(sandbox):
         AccountId=admin, ServicePrincipal="iam.amazonaws.com"
     )
 
-    response = assume_root(member, sts=sts_client(**_as_account(admin)))
+    response = assume_root(member, sts=sts_client(**member_credentials(admin)))
 
     assert response["Credentials"]["AccessKeyId"]
 
@@ -133,7 +122,7 @@ def test_iam_delegated_administrator_may_call_assume_root(sandbox):
 def test_member_that_is_not_delegated_administrator_is_denied(sandbox):
     (member, other) = build_org()
 
-    error = error_of(assume_root, member, sts=sts_client(**_as_account(other)))
+    error = error_of(assume_root, member, sts=sts_client(**member_credentials(other)))
 
     assert error["Code"] == "AccessDenied"
 

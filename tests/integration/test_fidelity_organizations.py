@@ -5,18 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.integration.fidelity_support import REGION, build_org, error_of
-
-
-def _as_account(account_id: str) -> dict[str, str]:
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="operator"
-    )["Credentials"]
-    return {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretAccessKey"],
-        "aws_session_token": credentials["SessionToken"],
-    }
+from tests.integration.fidelity_support import REGION, build_org, error_of, member_credentials
 
 
 def test_list_accounts_pages_hold_at_most_20(sandbox):
@@ -125,7 +114,7 @@ def test_features_without_an_organization_is_organization_not_found(sandbox):
 def test_features_from_a_plain_member_is_not_management_or_delegated_admin(sandbox):
     (member, _) = build_org()
 
-    error = error_of(boto3.client("iam", region_name=REGION, **_as_account(member)).list_organizations_features)
+    error = error_of(boto3.client("iam", region_name=REGION, **member_credentials(member)).list_organizations_features)
 
     assert error["Code"] == "AccountNotManagementOrDelegatedAdministratorException"
 
@@ -135,7 +124,7 @@ def test_delegated_admin_may_list_but_not_enable_features(sandbox):
     boto3.client("organizations").register_delegated_administrator(
         AccountId=admin, ServicePrincipal="iam.amazonaws.com"
     )
-    iam = boto3.client("iam", region_name=REGION, **_as_account(admin))
+    iam = boto3.client("iam", region_name=REGION, **member_credentials(admin))
 
     assert iam.list_organizations_features()["EnabledFeatures"] == ["RootCredentialsManagement"]
     assert error_of(iam.enable_organizations_root_sessions)["Code"] == "CallerIsNotManagementAccountException"
@@ -157,7 +146,7 @@ def test_delegated_admin_lists_the_organizations_accounts_like_the_management_ac
     boto3.client("organizations").register_delegated_administrator(
         AccountId=admin, ServicePrincipal="iam.amazonaws.com"
     )
-    org = boto3.client("organizations", region_name=REGION, **_as_account(admin))
+    org = boto3.client("organizations", region_name=REGION, **member_credentials(admin))
 
     listed = [a["Id"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
 
@@ -167,7 +156,7 @@ def test_delegated_admin_lists_the_organizations_accounts_like_the_management_ac
 
 def test_plain_member_account_is_denied_list_accounts(sandbox):
     members = build_org(2)
-    org = boto3.client("organizations", region_name=REGION, **_as_account(members[1]))
+    org = boto3.client("organizations", region_name=REGION, **member_credentials(members[1]))
 
     error = error_of(org.list_accounts)
 

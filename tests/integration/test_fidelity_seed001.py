@@ -5,7 +5,14 @@ from __future__ import annotations
 import boto3
 from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
 
-from tests.integration.fidelity_support import REGION, build_org, root_session, sts_client, summary_flags
+from tests.integration.fidelity_support import (
+    REGION,
+    build_org,
+    member_credentials,
+    root_session,
+    sts_client,
+    summary_flags,
+)
 
 
 def test_summary_flags_show_password_only(sandbox):
@@ -55,17 +62,7 @@ def test_summary_keeps_the_ordinary_iam_counters(sandbox):
 def test_summary_for_a_non_root_caller_reports_that_accounts_root_flags(sandbox):
     (member, _) = build_org()
     sandbox.set_root_credentials(member, password=True, mfa_devices=["virtual"])
-    role = sts_client().assume_role(
-        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="operator"
-    )
-    credentials = role["Credentials"]
-    iam = boto3.client(
-        "iam",
-        region_name=REGION,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    iam = boto3.client("iam", region_name=REGION, **member_credentials(member))
 
     summary = iam.get_account_summary()["SummaryMap"]
 

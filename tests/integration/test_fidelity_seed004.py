@@ -13,6 +13,7 @@ from tests.integration.fidelity_support import (
     SQS_UNLOCK,
     build_org,
     error_of,
+    member_credentials,
     root_session,
 )
 
@@ -31,16 +32,7 @@ DENY_ALL_BUCKET = {
 
 def _member_client(service: str, member: str):
     """A client acting in the member account as an ordinary principal (to set the scene)."""
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        region_name=REGION,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return boto3.client(service, region_name=REGION, **member_credentials(member, "setup"))
 
 
 def test_features_enabled_from_the_cli_are_listed(sandbox):
