@@ -18,3 +18,19 @@ def sandbox() -> Iterator[object]:
 
     with Sandbox() as sb:
         yield sb
+
+
+@pytest.fixture(scope="module")
+def exported_sandbox_server() -> Iterator[object]:
+    """A sandbox server, with the environment a user has after pasting `rootwatch sandbox serve`'s exports:
+    test credentials, a region, and no profile, session token or endpoint override of their own."""
+    from rootwatch.sandbox.server import SandboxServer
+
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.setenv(name, "testing")
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"):
+            env.delenv(name, raising=False)
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        with SandboxServer(port=0) as running:
+            yield running

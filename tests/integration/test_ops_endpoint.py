@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,18 +12,8 @@ from rootwatch.sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            env.setenv(name, "testing")
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        running = SandboxServer(port=0).start()
-        try:
-            yield running
-        finally:
-            running.stop()
+def server(exported_sandbox_server: SandboxServer) -> SandboxServer:
+    return exported_sandbox_server
 
 
 @pytest.fixture(scope="module")

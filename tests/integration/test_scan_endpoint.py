@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from rootwatch.cli import main
@@ -13,18 +12,8 @@ MEMBERS = 12
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            env.setenv(name, "testing")
-        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        running = SandboxServer(port=0).start()
-        try:
-            yield running
-        finally:
-            running.stop()
+def server(exported_sandbox_server: SandboxServer) -> SandboxServer:
+    return exported_sandbox_server
 
 
 @pytest.fixture(scope="module")
