@@ -9,13 +9,14 @@ session's GetAccountSummary against the same call with ordinary credentials.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
 import boto3
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.sandbox import Sandbox
+
+from bench.timing import median_ms
 
 DEMO_ACCOUNTS = 10_000
 CALLS = 300
@@ -25,14 +26,7 @@ REGION = "us-east-1"
 
 def _per_call_ms(call: Callable[[int], object], calls: int = CALLS) -> float:
     """Median wall time of one call, in ms (after a short warm-up)."""
-    for index in range(10):
-        call(index)
-    samples = []
-    for index in range(calls):
-        started = time.perf_counter()
-        call(index)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return median_ms(call, calls)
 
 
 def _root_client(sts: object, account_id: str) -> object:

@@ -12,7 +12,6 @@ invoking an in-process Python handler per item.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +21,8 @@ import boto3
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.sandbox import Sandbox
 from rootwatch.sandbox.server import SandboxServer
+
+from bench.timing import median_ms
 
 REGION = "us-east-1"
 DEMO_ACCOUNTS = 50
@@ -38,14 +39,8 @@ def echo_handler(event: Any, context: Any) -> Any:
 
 
 def _median_ms(call: Callable[[int], object], calls: int = CALLS) -> float:
-    for index in range(10):
-        call(index)
-    samples = []
-    for index in range(calls):
-        started = time.perf_counter()
-        call(index)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    """Median wall time of one call, in ms (after a short warm-up)."""
+    return median_ms(call, calls)
 
 
 def _client(service: str, endpoint_url: str | None, **credentials: str) -> Any:
