@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rootwatch.domain.plaintext import plain_text
 from rootwatch.domain.records import AuditRecord, AuditStatus
 
 SCHEMA = "rootwatch.alert/v1"
@@ -207,7 +208,7 @@ def _subject_body(doc: Mapping[str, Any], *, with_name: bool, with_kinds: bool) 
 
 def _fit(subject: str) -> str:
     """SNS subjects: at most 100 characters, one line, ASCII-printable is safest."""
-    subject = " ".join(subject.split())
+    subject = " ".join(plain_text(subject).split())  # no control characters from account names
     return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 3].rstrip() + "..."
 
 
@@ -328,4 +329,4 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         f"Totals: {_plural(t['accounts'], 'account')}, {t['audited']} audited, "
         f"{t['with_root_credentials']} with root credentials, {_plural(t['errors'], 'error')}, {t['skipped']} skipped."
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(plain_text(line) for line in lines) + "\n"  # a value never adds a line or an escape
