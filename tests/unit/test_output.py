@@ -92,3 +92,103 @@ def test_dynamodb_decimals_become_json_numbers() -> None:
     from decimal import Decimal
 
     assert json.loads(as_text([{"n": Decimal("3"), "f": Decimal("1.5")}], "json")) == [{"n": 3, "f": 1.5}]
+
+
+# --- hostile account names (any member account admin can rename their account) ---------------------
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, so rich renders colours and hyperlinks."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _table_on_a_terminal(rows: list[dict[str, object]]) -> str:
+    stream = _Terminal()
+    render(rows, "table", stream)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("to_text", [lambda rows: as_text(rows, "table"), _table_on_a_terminal])
+def test_table_shows_a_name_with_markup_literally_instead_of_crashing(to_text) -> None:
+    text = to_text([{"account_name": "prod [/bold]"}])
+
+    assert "prod [/bold]" in text
+
+
+def test_table_shows_a_link_markup_name_literally_and_emits_no_hyperlink() -> None:
+    name = "[link=https://evil.example]click[/link]"
+
+    for text in (as_text([{"account_name": name}], "table"), _table_on_a_terminal([{"account_name": name}])):
+        assert name in text
+        assert "\x1b]8;" not in text
+
+
+def test_table_strips_terminal_control_characters_from_values() -> None:
+    name = "a\x1b[31mred\x9b2J\x07\x08\rname"
+
+    for text in (as_text([{"account_name": name}], "table"), _table_on_a_terminal([{"account_name": name}])):
+        assert "\x1b[31m" not in text and "\x9b" not in text and "\x07" not in text and "\r" not in text
+        assert "red" in text and "name" in text
+
+
+def test_table_title_and_headers_are_plain_text_too() -> None:
+    text = as_text([{"account_name": "x"}], "table", headers={"account_name": "Name [/i]"}, title="scan [/b]")
+
+    assert "Name [/i]" in text and "scan [/b]" in text
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_keeps_hostile_names_faithfully_and_escapes_control_characters(fmt: str) -> None:
+    name = "prod [/bold]\x1b[2J\x9b\x07"
+
+    text = as_text([{"account_name": name}], fmt)
+
+    assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text
+    assert json.loads(text)[0]["account_name"] == name if fmt == "json" else json.loads(text)["account_name"] == name
+
+
+FORMULAS = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+@pytest.mark.parametrize("cell", FORMULAS)
+def test_csv_neutralises_a_cell_that_a_spreadsheet_would_run_as_a_formula(cell: str) -> None:
+    parsed = list(csv.DictReader(io.StringIO(as_text([{"account_name": cell, "mfa_devices": 2}], "csv"))))
+
+    assert parsed[0]["account_name"] == "'" + cell
+    assert parsed[0]["mfa_devices"] == "2"
+
+
+@pytest.mark.parametrize("cell", FORMULAS)
+def test_tsv_neutralises_a_cell_that_a_spreadsheet_would_run_as_a_formula(cell: str) -> None:
+    header, line = as_text([{"account_name": cell, "status": "OK"}], "tsv").splitlines()
+
+    assert header == "account_name\tstatus"
+    name, status = line.split("\t")
+    assert name.startswith("'") and name[1:] == cell.replace("\t", " ").replace("\r", " ")
+    assert status == "OK"
+
+
+def test_csv_leaves_numbers_booleans_and_harmless_text_alone() -> None:
+    rows = [{"n": -1, "flag": False, "name": "Prod-EU", "empty": None, "kinds": ["password"]}]
+
+    parsed = list(csv.DictReader(io.StringIO(as_text(rows, "csv"))))
+
+    assert parsed == [{"n": "-1", "flag": "false", "name": "Prod-EU", "empty": "", "kinds": "password"}]
+
+
+def test_demo_state_table_shows_a_hostile_name_literally(capsys: pytest.CaptureFixture[str]) -> None:
+    from rootwatch.cli.commands.demo import _Out, _state_table
+
+    class Store:
+        def latest_states(self) -> list[dict[str, object]]:
+            return [
+                {"account_id": "111111111111", "account_name": "prod [/bold]\x1b[2J", "last_status": "OK",
+                 "known_kinds": ["password"], "last_success_run_id": "run-1"}
+            ]  # fmt: skip
+
+    _state_table(Store(), _Out())
+
+    out = capsys.readouterr().out
+    assert "prod [/bold][2J" in out and "\x1b[2J" not in out

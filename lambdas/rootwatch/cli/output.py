@@ -8,6 +8,15 @@ Used by every verb that prints records (``rootwatch scan``, ``rootwatch query``,
 Machine formats carry every key of the rows (or ``columns`` when given), typed as JSON
 (``json``/``jsonl``) or as text (``csv``/``tsv``: booleans ``true``/``false``, null empty, lists joined
 with ``;``). ``table`` is for a terminal: rich, readable widths, ``-`` for null, ``yes``/``no``.
+
+Values are data, never instructions (account names are set by any member account's admin):
+
+- ``table``: every cell, header and the title is plain text, never rich markup (``[link=...]`` shows as
+  typed), and loses its terminal control characters (``rootwatch.domain.plaintext.plain_text``).
+- ``csv``/``tsv``: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+  a leading ``'`` (OWASP's defence against CSV formula injection), so a spreadsheet shows it instead of
+  running it. Numbers and booleans are never prefixed; a name like ``-dev`` reads ``'-dev``.
+- ``json``/``jsonl``: faithful; JSON escapes control characters itself (``\\u001b``).
 """
 
 from __future__ import annotations
@@ -23,18 +32,28 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from rootwatch.domain.plaintext import plain_text
+
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "tsv")
 LIST_SEPARATOR = ";"
 #: A table never gets narrower than this when written to a file or pipe (rich would assume 80).
 MIN_FILE_TABLE_WIDTH = 80
 MAX_FILE_TABLE_WIDTH = 400
+#: A csv/tsv text cell starting with one of these is run as a formula by spreadsheets (OWASP CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Row = Mapping[str, Any]
 
 
 def add_format_args(parser: Any, *, default: str = "table") -> None:
     """--format (one of FORMATS) and --output FILE (default stdout) on an argparse parser."""
-    parser.add_argument("--format", choices=FORMATS, default=default, help=f"output format (default: {default})")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default,
+        help=f"output format (default: {default}); csv/tsv text cells starting with = + - @ tab or CR get a "
+        "leading ' so spreadsheets do not run them as formulas",
+    )
     parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
 
 
@@ -102,6 +121,17 @@ def text_value(value: Any) -> str:
     return str(value)
 
 
+def spreadsheet_safe(value: Any) -> str:
+    """``text_value`` for a csv/tsv cell, with a leading ``'`` when a spreadsheet would run it as a formula.
+
+    Only text is prefixed: numbers (never negative here) and booleans are written as they are.
+    """
+    text = text_value(value)
+    if isinstance(value, bool | int | float | Decimal) or not text.startswith(FORMULA_TRIGGERS):
+        return text
+    return "'" + text
+
+
 def table_value(value: Any) -> str:
     """A cell for the table: ``-`` for null/empty, ``yes``/``no``, lists joined with ``, ``."""
     if value is None or value == [] or value == ():
@@ -132,13 +162,19 @@ def _render_delimited(rows: Sequence[Row], keys: Sequence[str], stream: TextIO, 
         # TSV has no quoting: tabs and newlines inside a value become spaces so each row stays one line.
         stream.write("\t".join(keys) + "\n")
         for row in rows:
-            cells = (text_value(row.get(key)).replace("\t", " ").replace("\r", " ").replace("\n", " ") for key in keys)
+            cells = (
+                spreadsheet_safe(row.get(key)).replace("\t", " ").replace("\r", " ").replace("\n", " ") for key in keys
+            )
             stream.write("\t".join(cells) + "\n")
         return
     writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
+    # The csv module quotes "\n" (our line terminator) but not a bare "\r", which readers take as a line
+    # break: a row holding one is written fully quoted, so "\r=cmd" cannot start a cell of its own.
+    quoted = csv.writer(stream, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(keys)
     for row in rows:
-        writer.writerow([text_value(row.get(key)) for key in keys])
+        line = [spreadsheet_safe(row.get(key)) for key in keys]
+        (quoted if any("\r" in cell for cell in line) else writer).writerow(line)
 
 
 def _render_table(
@@ -146,13 +182,15 @@ def _render_table(
 ) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, header_style="bold", show_lines=False)
+    # Text, not str: rich would parse a str as markup ("[/bold]" raises, "[link=...]" hides a link).
+    table = Table(title=Text(plain_text(title)) if title else None, header_style="bold", show_lines=False)
     for key in keys:
-        table.add_column(headers.get(key, key), overflow="fold")
-    cells = [[table_value(row.get(key)) for key in keys] for row in rows]
+        table.add_column(Text(plain_text(headers.get(key, key))), overflow="fold")
+    cells = [[plain_text(table_value(row.get(key))) for key in keys] for row in rows]
     for line in cells:
-        table.add_row(*line)
+        table.add_row(*(Text(cell) for cell in line))
     is_terminal = hasattr(stream, "isatty") and stream.isatty()
     if is_terminal:
         console = Console(file=stream)
@@ -164,7 +202,7 @@ def _render_table(
         width = min(max(natural + 1, MIN_FILE_TABLE_WIDTH), MAX_FILE_TABLE_WIDTH)
         console = Console(file=stream, width=width, color_system=None, force_terminal=False, no_color=True)
     if not rows:
-        console.print("(no rows)")
+        console.print("(no rows)", markup=False)
         return
     console.print(table, soft_wrap=False)
 

@@ -188,6 +188,9 @@ def _night(sfn: Any, stack: dict[str, Any], name: str, out: _Out, start_and_foll
 
 def _state_table(store: Any, out: _Out) -> None:
     from rich.table import Table
+    from rich.text import Text
+
+    from rootwatch.domain.plaintext import plain_text
 
     out.heading("Stored state (DynamoDB: the latest item per account)")
     table = Table(show_edge=False, pad_edge=False)
@@ -200,7 +203,7 @@ def _state_table(store: Any, out: _Out) -> None:
         kinds = ", ".join(item["known_kinds"]) if item["last_success_run_id"] else "(never audited)"
         table.add_row(
             item["account_id"],
-            item.get("account_name") or "",
+            Text(plain_text(item.get("account_name") or "")),  # a name is data, not rich markup
             status,
             kinds or "none",
             item["last_success_run_id"] or "",
