@@ -119,6 +119,28 @@ def test_bad_seeding_request_gets_a_json_error_and_the_server_keeps_serving(
     assert _client(server, "sts").get_caller_identity()["Account"] == "123456789012"
 
 
+@pytest.mark.parametrize(
+    ("body", "message_part"),
+    [
+        (b"[" * 100_000, "nested"),
+        (b'{"a": ' * 50_000 + b"1" + b"}" * 50_000, "nested"),
+        (b'{"accounts": ' + b"[" * 200 + b"]" * 200 + b"}", "nested"),
+        (b"x" * (2 * 1024 * 1024), "larger than"),
+        (b"null", "JSON object"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_hostile_seeding_body_gets_a_400_naming_the_problem_and_the_server_keeps_serving(
+    server: SandboxServer, body: bytes, message_part: str
+) -> None:
+    status, answer = _post(server, "/_rootwatch/faults", body)
+
+    assert status == 400, answer
+    assert message_part in answer["error"]
+    assert _post(server, "/_rootwatch/faults/clear", b"")[0] == 200
+    assert _client(server, "sts").get_caller_identity()["Account"] == "123456789012"
+
+
 def test_seeding_route_answers_405_to_anything_but_post(server: SandboxServer) -> None:
     status, answer = _post(server, "/_rootwatch/faults/clear", None, method="GET")
 

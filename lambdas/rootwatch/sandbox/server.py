@@ -39,6 +39,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
 SEEDING_PREFIX = "/_rootwatch"
 MAX_SEEDING_BODY = 1024 * 1024
+#: Seeding bodies are a few levels deep; anything deeper is refused before a route (or json) recurses into it.
+MAX_SEEDING_DEPTH = 32
 
 SERVER_MOTO_CONFIG: dict[str, dict[str, Any]] = {
     "lambda": {"use_docker": False},
@@ -80,8 +82,9 @@ def _seeding_error_class() -> type[Exception] | None:
 class SeedingRoutes:
     """WSGI middleware: ``POST /_rootwatch/<route>`` goes to the seeding API, everything else to moto.
 
-    Answers, always JSON: 200 with the route's result; 400 for a body that is not a JSON object (the message
-    names the problem) and for a ``SeedingError`` with status 400; 404 for an unknown route or a SeedingError
+    Answers, always JSON: 200 with the route's result; 400 for a body that is not a JSON object, is larger
+    than ``MAX_SEEDING_BODY`` or nested deeper than ``MAX_SEEDING_DEPTH`` (the message names the problem) and
+    for a ``SeedingError`` with status 400; 404 for an unknown route or a SeedingError
     with status 404; 405 for a method other than POST; 500 for anything unexpected, here or in moto. An empty
     body counts as ``{}``.
     """
@@ -140,13 +143,32 @@ class SeedingRoutes:
         raw = environ["wsgi.input"].read(length) if length > 0 else b""
         if not raw.strip():
             return {}, None
+        too_deep = f"the body is nested too deeply (more than {MAX_SEEDING_DEPTH} levels of objects and arrays)"
         try:
             body = json.loads(raw)
+        except RecursionError:  # e.g. "[" * 100000: json recurses once per level
+            return {}, too_deep
         except (UnicodeDecodeError, ValueError) as exc:
             return {}, f"the body is not valid JSON ({exc})"
         if not isinstance(body, dict):
             return {}, f"the body must be a JSON object, not {type(body).__name__}"
+        if _depth_exceeds(body, MAX_SEEDING_DEPTH):
+            return {}, too_deep
         return body, None
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True when ``value`` nests objects/arrays more than ``limit`` levels deep (iterative: no recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def _listen(host: str, port: int) -> socket.socket:
