@@ -6,10 +6,13 @@ there: an empty page in the middle, an entry with only the retired ``Status`` fi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from botocore.stub import Stubber
 from rootwatch.aws.clients import ClientFactory
-from rootwatch.aws.organizations import MANAGEMENT_ACCOUNT, list_member_accounts
+from rootwatch.aws.organizations import MANAGEMENT_ACCOUNT, account_from_listing, list_member_accounts
+from rootwatch.domain.alert import ACCOUNT_STATE_NOT_REPORTED
 from rootwatch.domain.errors import AccessDeniedError, ThrottledError
 
 MANAGEMENT = "123456789012"
@@ -120,3 +123,48 @@ def test_an_organizations_client_works_as_the_source_too(stubbed) -> None:
     members = list_member_accounts(factory.client("organizations"))
     assert members.find("111111111111") is not None
     assert members.find("999999999999") is None
+
+
+def test_missing_or_unknown_state_is_audited_anyway_and_named(stubbed) -> None:
+    """An old botocore drops State (Status is retired): the account is audited, not skipped, and its record says so."""
+    factory, stubber = stubbed
+    stubber.add_response("describe_organization", ORG)
+    stubber.add_response(
+        "list_accounts",
+        {"Accounts": [account("111111111111", state=None), account("222222222222", state="MIGRATING"),
+                      account("333333333333", state="SUSPENDED")]},
+    )  # fmt: skip
+    members = list_member_accounts(factory)
+    assert [(a.id, a.state) for a in members.to_audit] == [
+        ("111111111111", ACCOUNT_STATE_NOT_REPORTED),
+        ("222222222222", "MIGRATING"),
+    ]
+    assert [(s.account.id, s.reason) for s in members.skipped] == [("333333333333", "SUSPENDED")]
+    assert not [s for s in members.skipped if s.reason == "UNKNOWN_STATE"]
+
+
+def test_alert_names_an_account_whose_state_organizations_did_not_report() -> None:
+    from rootwatch.domain.alert import compose_alert
+    from rootwatch.domain.credentials import RootCredentialState
+    from rootwatch.domain.outcomes import error_record, ok_record
+
+    unreported = account_from_listing({"Id": "111111111111", "Name": "legacy"})
+    unknown = account_from_listing({"Id": "222222222222", "Name": "moving", "State": "MIGRATING"})
+    active = account_from_listing({"Id": "333333333333", "Name": "prod", "State": "ACTIVE"})
+    assert unreported.state == ACCOUNT_STATE_NOT_REPORTED
+    with_password = RootCredentialState(
+        password_present=True, access_keys_present=False, signing_certificates_present=False, mfa_enabled=False
+    )
+    records = [
+        replace(ok_record("r1", "2026-10-01T02:00:00Z", unreported, with_password), first_audit=True),
+        error_record("r1", "2026-10-01T02:00:00Z", unknown, "ACCESS_DENIED", "not an active member"),
+        replace(ok_record("r1", "2026-10-01T02:00:00Z", active, with_password), first_audit=True),
+    ]
+    alert = compose_alert(records, run_id="r1", organization_id="o-abcdefghij", scanned_at="2026-10-01T02:00:00Z")
+    assert alert is not None
+    assert "legacy (111111111111) [state unknown (not reported by Organizations)]" in alert.text
+    assert "moving (222222222222) [state MIGRATING (unknown to rootwatch)]" in alert.text
+    assert "prod (333333333333):" in alert.text and "prod (333333333333) [" not in alert.text
+    notes = {e["account_id"]: e.get("account_state_note") for e in alert.document["new_with_credentials"]}
+    assert notes == {"111111111111": "state unknown (not reported by Organizations)", "333333333333": None}
+    assert alert.document["audit_errors"][0]["account_state_note"] == "state MIGRATING (unknown to rootwatch)"

@@ -6,6 +6,10 @@ AWS behaviours this module is built around (FACTS.md, "Organizations ListAccount
   NextToken until it is absent, never stopping on an empty page.
 - Account ``State`` (PENDING_ACTIVATION, ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED) replaced ``Status``,
   which was retired on 2026-09-09: read ``State``, fall back to ``Status`` only when ``State`` is missing.
+- Only the known non-active states are skipped. An account whose state is missing (a botocore older than
+  1.40.27 drops ``State``) or unknown is **audited anyway**: AssumeRoot gives the real answer, and a
+  wrongly skipped account would go unaudited silently. Its record's ``account_state`` is
+  ``NOT_REPORTED`` (or the unknown state), which the alert names.
 - The management account is listed like any member; AssumeRoot cannot target it, so it is skipped.
 - ``TooManyRequestsException`` (8 ListAccounts/s, 1 DescribeOrganization/s) is retried by botocore first,
   then surfaces as ``ThrottledError``.
@@ -22,12 +26,17 @@ from botocore.exceptions import ClientError
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
+from rootwatch.domain.alert import ACCOUNT_STATE_NOT_REPORTED
 from rootwatch.domain.outcomes import Account  # re-exported: the adapter lists these
 
 PAGE_SIZE = 20
 ACTIVE = "ACTIVE"
 #: error_code of the SKIPPED record for the management account; other skips use the account state itself.
 MANAGEMENT_ACCOUNT = "MANAGEMENT_ACCOUNT"
+
+#: The account states that are not audited (AssumeRoot targets ACTIVE members only). Any other state,
+#: or none at all, is audited.
+SKIPPED_STATES = ("SUSPENDED", "PENDING_CLOSURE", "CLOSED", "PENDING_ACTIVATION")
 
 SKIP_MESSAGES: dict[str, str] = {
     MANAGEMENT_ACCOUNT: "the management account's root user cannot be audited through AssumeRoot",
@@ -71,7 +80,8 @@ class MemberAccounts:
 
 
 def list_member_accounts(source: ClientFactory | BaseClient) -> MemberAccounts:
-    """List the organization's accounts: ACTIVE members to audit, the rest SKIPPED with a reason.
+    """List the organization's accounts: members to audit, and the management account and the members in a
+    known non-active state SKIPPED with a reason.
 
     ``source`` is a ``ClientFactory`` or an ``organizations`` client. Two kinds of call are made:
     DescribeOrganization once, ListAccounts once per page of at most 20. AWS errors are raised as
@@ -97,19 +107,19 @@ def list_member_accounts(source: ClientFactory | BaseClient) -> MemberAccounts:
 
 
 def skip_reason(account: Account, management_account_id: str) -> str | None:
-    """Why ``account`` is not audited (MANAGEMENT_ACCOUNT or its non-ACTIVE state), or None to audit it."""
+    """Why ``account`` is not audited (MANAGEMENT_ACCOUNT or a known non-active state), or None to audit it:
+    ACTIVE, and also a missing or unknown state (AssumeRoot tells; see the module docstring)."""
     if account.id == management_account_id:
         return MANAGEMENT_ACCOUNT
-    if account.state != ACTIVE:
-        return account.state or "UNKNOWN_STATE"
+    if account.state in SKIPPED_STATES:
+        return account.state
     return None
 
 
 def account_from_listing(item: dict[str, Any]) -> Account:
-    """An ``Account`` from one ListAccounts entry: ``State``, else the retired ``Status``."""
-    return Account(
-        id=item["Id"], name=item.get("Name"), email=item.get("Email"), state=item.get("State") or item.get("Status")
-    )
+    """An ``Account`` from one ListAccounts entry: ``State``, else the retired ``Status``, else NOT_REPORTED."""
+    state = item.get("State") or item.get("Status") or ACCOUNT_STATE_NOT_REPORTED
+    return Account(id=item["Id"], name=item.get("Name"), email=item.get("Email"), state=state)
 
 
 def _list_accounts(client: BaseClient) -> Iterator[Account]:

@@ -30,6 +30,21 @@ REMEDIATE_COMMAND = "rootwatch remediate delete-root-credentials --accounts"
 #: Protocol keys of the SNS ``MessageStructure=json`` envelope that get the JSON document.
 JSON_PROTOCOLS = ("sqs", "lambda", "https", "email-json")
 
+#: The Organizations account states rootwatch knows; an account in any other state is audited and named.
+KNOWN_ACCOUNT_STATES = frozenset({"ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED", "PENDING_ACTIVATION"})
+#: ``account_state`` of an account listed without ``State`` (and without the retired ``Status``).
+ACCOUNT_STATE_NOT_REPORTED = "NOT_REPORTED"
+
+
+def account_state_note(state: str | None) -> str | None:
+    """How the alert names an account state that is missing or unknown (None for a known state)."""
+    if state == ACCOUNT_STATE_NOT_REPORTED:
+        return "state unknown (not reported by Organizations)"
+    if state is not None and state not in KNOWN_ACCOUNT_STATES:
+        return f"state {state} (unknown to rootwatch)"
+    return None
+
+
 _KIND_LABEL = {
     "password": "password",
     "access_keys": "access keys",
@@ -98,6 +113,7 @@ def compose_alert(
                     "error_code": record.error_code or "UNKNOWN",
                     "error_message": record.error_message or "",
                 }
+                | _state_note(record)
             )
     if run_failure is not None:
         audit_errors.insert(
@@ -132,7 +148,13 @@ def compose_alert(
 
 
 def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
-    return {"account_id": record.account_id, "account_name": record.account_name, "credentials": kinds}
+    entry: dict[str, Any] = {"account_id": record.account_id, "account_name": record.account_name, "credentials": kinds}
+    return entry | _state_note(record)
+
+
+def _state_note(record: AuditRecord) -> dict[str, str]:
+    note = account_state_note(record.account_state)
+    return {"account_state_note": note} if note else {}
 
 
 def _totals(records: list[AuditRecord]) -> dict[str, int]:
@@ -151,7 +173,9 @@ def _totals(records: list[AuditRecord]) -> dict[str, int]:
 
 def _name(entry: Mapping[str, Any]) -> str:
     name = entry.get("account_name")
-    return f"{name} ({entry['account_id']})" if name else str(entry["account_id"])
+    shown = f"{name} ({entry['account_id']})" if name else str(entry["account_id"])
+    note = entry.get("account_state_note")
+    return f"{shown} [{note}]" if note else shown
 
 
 def _kinds_text(kinds: Iterable[str]) -> str:
