@@ -13,6 +13,7 @@ from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
 from rootwatch.sandbox.rootstate import STATE
 from rootwatch.sandbox.seeding import describe_root_user
 
+FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "123456789012")  # fullwidth digits
 EVERYTHING = {
     "password": True,
     "access_keys": ["Active", "Inactive"],
@@ -29,8 +30,12 @@ class Terminal(io.StringIO):
 
 
 @pytest.fixture
-def org(sandbox: Any) -> dict[str, Any]:
-    """Two member accounts: A and B with every kind of root credential; C with none."""
+def org(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Two member accounts: A and B with every kind of root credential; C with none.
+
+    A status table exists and $ROOTWATCH_TABLE names it, as after a deployment: executing needs an action log.
+    """
+    monkeypatch.setenv("ROOTWATCH_TABLE", create_status_table())
     created = sandbox.create_demo_org(accounts=3, seed=7)
     a, b, c = (account["account_id"] for account in created["accounts"])
     sandbox.set_root_credentials(a, **EVERYTHING)
@@ -73,7 +78,10 @@ def member_credentials(monkeypatch: pytest.MonkeyPatch, account_id: str) -> None
 
 
 def create_status_table(name: str = "rootwatch-status") -> str:
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
+    dynamodb = boto3.Session().client("dynamodb", region_name="us-east-1")  # the credentials in force now
+    if name in dynamodb.list_tables()["TableNames"]:
+        return name
+    dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
@@ -255,12 +263,6 @@ def test_every_action_is_appended_to_the_status_table_with_who_and_when(org, cap
     assert f"DynamoDB table {table}" in capsys.readouterr().out
 
 
-def test_without_a_table_the_output_says_the_action_log_is_skipped(org, monkeypatch, capsys):
-    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
-    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 0
-    assert "audit log: skipped" in capsys.readouterr().out
-
-
 def test_a_missing_table_is_refused_before_anything_is_deleted(org, capsys):
     before = all_root_states(org)
     assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes", "--table", "nope"]) == 2
@@ -310,6 +312,7 @@ def test_password_recovery_denied_by_an_scp_is_reported_as_failed(org, sandbox, 
 def test_the_iam_delegated_admin_can_remediate_but_never_the_management_account(org, monkeypatch, capsys):
     assert main(["enable", "--delegated-admin", org["c"]]) == 0
     member_credentials(monkeypatch, org["c"])
+    create_status_table()  # the stack, with its status table, is deployed in the delegated admin account
     assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 0
     assert "now: no root credentials" in capsys.readouterr().out
     assert root_state(org["a"])["access_key_ids"] == []
@@ -379,3 +382,155 @@ def test_all_with_credentials_reports_an_account_it_cannot_read_as_failed(org, s
     assert code == 3
     assert f"account {org['c']}" in out and "ERROR reading the root credentials" in out
     assert "2 cleaned, 1 failed" in out
+
+
+# -- never act on more than asked (issue 9) ------------------------------------------------------------------
+
+
+def one_error_line(err: str, *words: str) -> None:
+    """A usage error: exactly one line on stderr, naming the flag and the problem, no traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], err
+
+
+@pytest.mark.parametrize("value", ["", "  ", ",", " , ,"])
+@pytest.mark.parametrize("consent", ["--yes", "--execute"])
+def test_an_empty_account_list_is_a_usage_error_and_changes_nothing(org, calls, monkeypatch, capsys, value, consent):
+    monkeypatch.setattr("sys.stdin", Terminal("y\ny\ny\n"))
+    before = all_root_states(org)
+    code = main(["remediate", "delete-root-credentials", "--accounts", value, consent, "--no-action-log"])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out
+    one_error_line(captured.err, "--accounts", "empty")
+    assert all_root_states(org) == before
+    assert calls == []  # refused while parsing: not even a read
+
+
+def test_an_empty_account_list_without_the_opt_out_also_changes_nothing(org, capsys):
+    """The hostile review's exact command: it used to clean all 3 accounts."""
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", "", "--yes"]) == 2
+    captured = capsys.readouterr()
+    assert "cleaned" not in captured.out
+    one_error_line(captured.err, "--accounts")
+    assert all_root_states(org) == before
+
+
+@pytest.mark.parametrize("value", ["١٢٣٤٥٦٧٨٩٠١٢", FULLWIDTH, "{a},١٢٣٤٥٦٧٨٩٠١٢", "{a}x"])
+def test_non_ascii_digits_are_not_account_ids(org, calls, capsys, value):
+    before = all_root_states(org)
+    args = ["remediate", "delete-root-credentials", "--accounts", value.format(a=org["a"]), "--yes", "--no-action-log"]
+    assert main(args) == 2
+    one_error_line(capsys.readouterr().err, "--accounts", "is not a 12-digit AWS account id")
+    assert all_root_states(org) == before
+    assert calls == []
+
+
+@pytest.mark.parametrize("value", ["", " ", ",", "١٢٣٤٥٦٧٨٩٠١٢", "{c},{a}", "{c},"])
+def test_password_recovery_takes_exactly_one_ascii_account_id(org, calls, capsys, value):
+    before = all_root_states(org)
+    args = ["remediate", "allow-password-recovery", "--account", value.format(a=org["a"], c=org["c"]), "--yes"]
+    assert main([*args, "--no-action-log"]) == 2
+    one_error_line(capsys.readouterr().err, "--account")
+    assert all_root_states(org) == before
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["remediate", "delete-root-credentials", "--yes", "--no-action-log"],
+        ["remediate", "allow-password-recovery", "--yes", "--no-action-log"],
+    ],
+)
+def test_a_missing_selection_is_a_usage_error_never_all(org, calls, capsys, args):
+    before = all_root_states(org)
+    assert main(args) == 2
+    assert "--account" in capsys.readouterr().err
+    assert all_root_states(org) == before
+    assert calls == []
+
+
+@pytest.mark.parametrize("consent", ["--yes", "--execute"])
+def test_executing_without_a_findable_status_table_is_refused(org, monkeypatch, capsys, consent):
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], consent]) == 2
+    captured = capsys.readouterr()
+    one_error_line(captured.err, "--table", "--no-action-log")
+    assert "Delete these" not in captured.out + captured.err  # refused before anyone was asked
+    assert all_root_states(org) == before
+
+
+def test_password_recovery_without_a_findable_status_table_is_refused(org, monkeypatch, capsys):
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    before = all_root_states(org)
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--yes"]) == 2
+    one_error_line(capsys.readouterr().err, "--table", "--no-action-log")
+    assert all_root_states(org) == before
+
+
+def test_a_dry_run_needs_no_status_table(org, monkeypatch, capsys):
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"]]) == 0
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"]]) == 0
+
+
+def test_no_action_log_opts_out_explicitly_and_says_so(org, monkeypatch, capsys):
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes", "--no-action-log"]) == 0
+    out = capsys.readouterr().out
+    assert "audit log: skipped: --no-action-log" in out
+    assert root_state(org["a"])["password"] is False
+
+
+def test_table_and_no_action_log_together_are_a_usage_error(org, capsys):
+    before = all_root_states(org)
+    args = ["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]
+    assert main([*args, "--table", create_status_table(), "--no-action-log"]) == 2
+    one_error_line(capsys.readouterr().err, "--no-action-log", "--table")
+    assert all_root_states(org) == before
+
+
+def test_an_empty_table_name_is_a_usage_error(org, capsys):
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes", "--table", ""]) == 2
+    one_error_line(capsys.readouterr().err, "--table")
+    assert all_root_states(org) == before
+
+
+def test_the_deployed_stacks_status_table_is_discovered_and_gets_the_action_items(org, monkeypatch, capsys):
+    from rootwatch.sandbox.deploy import deploy_stack
+
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    table = deploy_stack(metrics=False, prefix="deployed")["table"]
+    assert table == "deployed-status"  # the org fixture's rootwatch-status is not the stack's: never picked
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 0
+    assert f"audit log: DynamoDB table {table} " in capsys.readouterr().out
+    assert [i["action"] for i in action_items(table, org["a"])] == [
+        "DeleteSigningCertificate",
+        "DeleteAccessKey",
+        "DeleteAccessKey",
+        "DeactivateMFADevice",
+        "DeleteLoginProfile",
+    ]
+    assert action_items("rootwatch-status", org["a"]) == []
+    assert main(["remediate", "allow-password-recovery", "--account", org["c"], "--yes"]) == 0
+    assert [i["action"] for i in action_items(table, org["c"])] == ["CreateLoginProfile"]
+
+
+def test_two_deployed_stacks_are_ambiguous_and_refused(org, monkeypatch, capsys):
+    from rootwatch.sandbox.deploy import deploy_stack
+
+    monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
+    first = deploy_stack(metrics=False)["table"]
+    second = deploy_stack(metrics=False, prefix="rootwatch-b")["table"]
+    before = all_root_states(org)
+    assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 2
+    err = capsys.readouterr().err
+    one_error_line(err, "--table", first, second)
+    assert all_root_states(org) == before

@@ -121,3 +121,25 @@ def test_finish_event_from_a_failed_prepare_carries_the_caught_error():
         FinishRunEvent,
     )
     assert event.state.prepared is None and event.failure.Error == "FeatureDisabledError"
+
+
+@pytest.mark.parametrize(
+    "account_id",
+    [
+        "١٢٣٤٥٦٧٨٩٠١٢",  # Arabic-Indic digits: `\d` matches them, AWS does not
+        "".join(chr(0xFF10 + int(d)) for d in "123456789012"),  # fullwidth digits
+        "12345678901" + chr(0xFF12),
+        "123456789012\n",
+    ],
+)
+def test_audit_account_event_accepts_only_ascii_digit_account_ids(account_id):
+    event = {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": account_id}}
+    with pytest.raises(InvalidEventError, match=r"event field account\.id:"):
+        parse_event(event, AuditAccountEvent)
+    with pytest.raises(InvalidEventError, match=r"event field account\.id:"):
+        audit_account.handler(event, FakeLambdaContext())
+
+
+def test_audit_account_event_keeps_a_good_account_id():
+    event = {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": "111122223333"}}
+    assert parse_event(event, AuditAccountEvent).account.id == "111122223333"

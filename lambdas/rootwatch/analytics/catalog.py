@@ -28,6 +28,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+from rootwatch.domain.account_ids import is_account_id
 from rootwatch.domain.exemptions import KINDS
 
 TABLE_PLACEHOLDER = "table"
@@ -39,7 +40,6 @@ _PARAM_LINE = re.compile(
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -91,7 +91,7 @@ class Param:
                 raise ParameterError(f"--param {self.name}: {raw!r} is not a date (YYYY-MM-DD)") from None
             return f"'{value}'"
         if self.type == "account_id":
-            if not _ACCOUNT_ID.match(value):
+            if not is_account_id(value):
                 raise ParameterError(f"--param {self.name}: {raw!r} is not a 12-digit AWS account id")
             return f"'{value}'"
         if value not in KINDS:

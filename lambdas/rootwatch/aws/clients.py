@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from botocore.exceptions import ClientError
 
 from rootwatch import __version__
 from rootwatch.aws.errors import classify, scrub
+from rootwatch.domain.account_ids import is_account_id
 from rootwatch.domain.task_policies import TaskPolicy
 
 DEFAULT_REGION = "us-east-1"
@@ -49,8 +49,6 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_ROOT_SESSION_SECONDS = 60
 MAX_ROOT_SESSION_SECONDS = 900
 RETRY_MODES = ("standard", "adaptive")
-
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 class RootSessionClosedError(RuntimeError):
@@ -145,7 +143,7 @@ class ClientFactory:
         ``AccessDeniedError`` for an SCP or a missing permission, ``ThrottledError`` once botocore's
         retries are spent.
         """
-        if not _ACCOUNT_ID.match(account_id or ""):
+        if not is_account_id(account_id):
             raise ValueError(f"account_id: {account_id!r} is not a 12-digit AWS account id")
         if not 0 < duration_seconds <= MAX_ROOT_SESSION_SECONDS:
             raise ValueError(f"duration_seconds: {duration_seconds} must be between 1 and {MAX_ROOT_SESSION_SECONDS}")

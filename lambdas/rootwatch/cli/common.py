@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
+from collections.abc import Callable
 
 import boto3
 
 from rootwatch.cli import UsageError
-
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+from rootwatch.domain.account_ids import is_account_id
 
 
 def add_aws_args(parser: argparse.ArgumentParser) -> None:
@@ -36,11 +35,41 @@ def session_from_args(args: argparse.Namespace) -> boto3.Session:
 
 
 def parse_account_ids(value: str, *, flag: str = "--accounts") -> list[str]:
-    """A comma-separated list of 12-digit account ids; UsageError naming the bad one."""
+    """A comma-separated list of 12-digit account ids; UsageError naming the flag and the bad id.
+
+    An empty, blank or comma-only value is an error, never "no list": an empty selection must not widen
+    into "every account" further down.
+    """
     ids = [part.strip() for part in value.split(",") if part.strip()]
     if not ids:
-        raise UsageError(f"{flag}: give at least one 12-digit account id")
+        raise UsageError(f"{flag}: empty; give at least one 12-digit account id")
     for account_id in ids:
-        if not ACCOUNT_ID.match(account_id):
+        if not is_account_id(account_id):
             raise UsageError(f"{flag}: {account_id!r} is not a 12-digit AWS account id")
     return list(dict.fromkeys(ids))
+
+
+def parse_account_id(value: str, *, flag: str = "--account") -> str:
+    """Exactly one 12-digit account id (surrounding blanks ignored); UsageError naming the flag otherwise."""
+    ids = parse_account_ids(value, flag=flag)
+    if len(ids) != 1 or "," in value:
+        raise UsageError(f"{flag}: takes exactly one 12-digit account id, got {value!r}")
+    return ids[0]
+
+
+def account_ids_type(flag: str = "--accounts") -> Callable[[str], list[str]]:
+    """An argparse ``type=`` for a comma-separated id list: the flag's value becomes ``list[str]``."""
+
+    def convert(value: str) -> list[str]:
+        return parse_account_ids(value, flag=flag)
+
+    return convert
+
+
+def account_id_type(flag: str = "--account") -> Callable[[str], str]:
+    """An argparse ``type=`` for one account id."""
+
+    def convert(value: str) -> str:
+        return parse_account_id(value, flag=flag)
+
+    return convert

@@ -32,9 +32,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from rootwatch.domain.account_ids import is_account_id
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditRecord, AuditStatus
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 KINDS: tuple[str, ...] = tuple(kind.value for kind in CREDENTIAL_KINDS)
 FIELDS: tuple[str, ...] = ("account_id", "credentials", "reason", "expires")
@@ -215,7 +215,7 @@ def _parse_entry(index: int, entry: Any, *, today: date, allow_expired: bool) ->
         raise ExemptionError(f"{where}: missing {missing[0]!r}")
 
     account_id = entry["account_id"]
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if not is_account_id(account_id):
         raise ExemptionError(f"{where}: account_id {account_id!r} is not a 12-digit AWS account id (as a string)")
 
     credentials = entry["credentials"]

@@ -6,15 +6,17 @@ bad input fails loudly and clearly instead of as a KeyError deep in a service.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.utilities.parser import parse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rootwatch.domain.account_ids import validate_account_id
 from rootwatch.services.run import normalise_timestamp
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
-ACCOUNT_ID_PATTERN = r"^\d{12}$"
+#: 12 ASCII digits, checked by the domain rule (a ``pattern`` with ``\d`` would let Unicode digits through).
+AccountId = Annotated[str, AfterValidator(validate_account_id)]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -47,7 +49,7 @@ class PrepareRunEvent(_Timestamped):
 class AccountItem(_Event):
     """One manifest entry."""
 
-    id: str = Field(pattern=ACCOUNT_ID_PATTERN)
+    id: AccountId
     name: str | None = None
     email: str | None = None
     state: str | None = None

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
+
 REQUIRED = ("TABLE_NAME", "BUCKET_NAME", "TOPIC_ARN", "AUDIT_REGION")
 
 
@@ -36,7 +38,7 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=3, max_length=255)
     bucket_name: str = Field(min_length=3, max_length=63)
-    topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
+    topic_arn: str = Field(pattern=rf"^arn:aws[a-z-]*:sns:[a-z0-9-]+:{ACCOUNT_ID_REGEX}:[A-Za-z0-9_.-]{{1,256}}$")
     audit_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     history_ttl_days: int = Field(default=400, ge=1, le=3650)
     exemptions_json: str | None = None

@@ -9,13 +9,17 @@ updated. Nothing secret goes in: ids of the credentials acted on, never a creden
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from rootwatch.aws.clients import ClientFactory
+from rootwatch.cli.commands.run import STATE_MACHINE_SUFFIX
 
 ACTION_PK_PREFIX = "ACTION#"
 ITEM_TYPE = "action"
@@ -52,9 +56,9 @@ class ActionLog(Protocol):
 
 
 class SkippedActionLog:
-    """No table was given: entries are kept in memory for this run's report and not written anywhere."""
+    """The operator opted out (``--no-action-log``): entries are kept in memory for this run's report only."""
 
-    destination = "skipped: no --table and no $ROOTWATCH_TABLE, so actions are NOT recorded in the status table"
+    destination = "skipped: --no-action-log was given, so actions are NOT recorded in the status table"
 
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.entries: list[ActionEntry] = []
@@ -122,8 +126,55 @@ class DynamoActionLog:
         return [{k: v["S"] for k, v in item.items() if "S" in v} for page in pages for item in page["Items"]]
 
 
-def open_action_log(factory: ClientFactory, table_name: str | None) -> ActionLog:
-    """The DynamoDB log when a table name is given, else the skipped (in-memory) one."""
-    if table_name:
-        return DynamoActionLog(factory, table_name)
-    return SkippedActionLog()
+class StatusTableNotFoundError(LookupError):
+    """No single deployed status table could be found; the message says what was looked at."""
+
+
+def discover_status_table(factory: ClientFactory) -> str:
+    """The status table of the deployed rootwatch stack, found the way ``rootwatch run`` finds its state machine.
+
+    The state machine named ``*audit-run`` (exactly one, as for ``run``) invokes the pipeline's functions;
+    their ``TABLE_NAME`` environment variable is the table the nightly audit writes. This works for a
+    CDK-deployed stack (whose table has a CloudFormation-generated name) and for ``rootwatch sandbox deploy``.
+    Raises ``StatusTableNotFoundError`` when there is none, or more than one, or they cannot be read.
+    """
+    try:
+        sfn = factory.client("stepfunctions")
+        machines = sfn.get_paginator("list_state_machines").paginate().build_full_result()["stateMachines"]
+        arns = sorted(m["stateMachineArn"] for m in machines if m["name"].endswith(STATE_MACHINE_SUFFIX))
+        tables: dict[str, list[str]] = {}
+        for arn in arns:
+            definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+            for function in sorted(_function_names(definition)):
+                configuration = factory.client("lambda").get_function_configuration(FunctionName=function)
+                table = ((configuration.get("Environment") or {}).get("Variables") or {}).get("TABLE_NAME")
+                if table and arn not in tables.setdefault(table, []):
+                    tables[table].append(arn)
+    except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
+        raise StatusTableNotFoundError(f"could not look for the deployed stack's status table ({exc})") from exc
+    if not arns:
+        raise StatusTableNotFoundError(
+            f"found no deployed rootwatch stack (no state machine named *{STATE_MACHINE_SUFFIX})"
+        )
+    if len(tables) != 1:
+        found = "none" if not tables else ", ".join(sorted(tables))
+        raise StatusTableNotFoundError(
+            f"the state machine(s) named *{STATE_MACHINE_SUFFIX} ({', '.join(arns)}) give "
+            f"{'no' if not tables else 'more than one'} status table: {found}"
+        )
+    return next(iter(tables))
+
+
+def _function_names(document: Any) -> set[str]:
+    """Every ``FunctionName`` of a Lambda task anywhere in a state machine definition (nested Maps included)."""
+    found: set[str] = set()
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key == "FunctionName" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _function_names(value)
+    elif isinstance(document, list):
+        for value in document:
+            found |= _function_names(value)
+    return found

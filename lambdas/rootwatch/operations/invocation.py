@@ -19,7 +19,13 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
 from rootwatch.cli import EXIT_UNEXPECTED, EXIT_USAGE, UsageError
 from rootwatch.domain.errors import ErrorKind, RootwatchError
-from rootwatch.operations.action_log import ActionLog, open_action_log
+from rootwatch.operations.action_log import (
+    ActionLog,
+    DynamoActionLog,
+    SkippedActionLog,
+    StatusTableNotFoundError,
+    discover_status_table,
+)
 from rootwatch.operations.consent import Consent, NoTerminalError, consent_mode
 from rootwatch.operations.preflight import Refusal
 
@@ -39,12 +45,28 @@ def add_consent_args(parser: argparse.ArgumentParser) -> None:
 
 
 def add_table_arg(parser: argparse.ArgumentParser) -> None:
-    """--table: the status table that receives the action log (default $ROOTWATCH_TABLE)."""
-    parser.add_argument(
+    """--table (the status table that receives the action log) or --no-action-log (an explicit opt-out)."""
+    group = parser.add_argument_group("action log (needed to make a change)")
+    exclusive = group.add_mutually_exclusive_group()
+    exclusive.add_argument(
         "--table",
-        default=os.environ.get(TABLE_ENV),
-        help=f"status table for the action log (default: ${TABLE_ENV}; without one, actions are not recorded)",
+        type=table_name,
+        default=None,
+        help=f"status table for the action log (default: ${TABLE_ENV}, else the deployed stack's, found the way "
+        "`rootwatch run` finds its state machine); a change is refused when none is found",
     )
+    exclusive.add_argument(
+        "--no-action-log",
+        action="store_true",
+        help="make the change without recording it in the status table (only when no table is available)",
+    )
+
+
+def table_name(value: str) -> str:
+    """--table: a non-blank table name."""
+    if not value.strip():
+        raise UsageError("--table: empty; give the status table's name (or --no-action-log)")
+    return value.strip()
 
 
 def consent_from_args(args: argparse.Namespace) -> Consent:
@@ -66,17 +88,30 @@ def factory_from_args(args: argparse.Namespace) -> ClientFactory:
 
 
 def action_log_from_args(factory: ClientFactory, args: argparse.Namespace) -> ActionLog:
-    """The action log for --table; checks the table exists before anything is changed."""
-    log = open_action_log(factory, args.table)
-    key_names = getattr(log, "key_names", None)
-    if key_names is not None:
+    """The action log a change must write, checked before anything is changed; UsageError when there is none.
+
+    The table is ``--table``, else ``$ROOTWATCH_TABLE``, else the deployed stack's (``discover_status_table``).
+    Without one, the change is refused unless the operator opted out with ``--no-action-log``.
+    """
+    if getattr(args, "no_action_log", False):
+        return SkippedActionLog()
+    name = args.table or os.environ.get(TABLE_ENV, "").strip()
+    if not name:
         try:
-            key_names()
-        except ClientError as exc:
-            error = classify(exc)
+            name = discover_status_table(factory)
+        except StatusTableNotFoundError as exc:
             raise UsageError(
-                f"--table: cannot use {args.table!r} for the action log: {error.aws_code}: {error.message}"
+                f"--table: no status table to record this change in: {exc}; "
+                f"give --table NAME (or ${TABLE_ENV}), or --no-action-log to make it unrecorded"
             ) from None
+    log = DynamoActionLog(factory, name)
+    try:
+        log.key_names()
+    except ClientError as exc:
+        error = classify(exc)
+        raise UsageError(
+            f"--table: cannot use {name!r} for the action log: {error.aws_code}: {error.message}"
+        ) from None
     return log
 
 

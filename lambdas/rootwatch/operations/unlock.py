@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
+from rootwatch.domain.account_ids import is_account_id
 from rootwatch.domain.errors import RootwatchError
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.operations.action_log import ActionEntry, ActionLog
@@ -75,7 +76,7 @@ def queue_account(queue_url: str) -> str:
     """The account id in an SQS queue URL (``https://sqs.<region>.amazonaws.com/<account>/<name>``)."""
     parsed = urlparse(queue_url)
     parts = [p for p in parsed.path.split("/") if p]
-    if parsed.scheme not in ("http", "https") or len(parts) != 2 or not re.fullmatch(r"\d{12}", parts[0]):
+    if parsed.scheme not in ("http", "https") or len(parts) != 2 or not is_account_id(parts[0]):
         raise ValueError(
             f"--queue-url: {queue_url!r} is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ID/NAME)"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rootwatch.cli.common import add_aws_args, parse_account_ids
+from rootwatch.cli.common import account_id_type, add_aws_args
 from rootwatch.cli.output import FORMATS, render
 from rootwatch.operations.doctor import Check, Status, exit_code, run_doctor
 from rootwatch.operations.invocation import factory_from_args, operator_command
@@ -26,7 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_aws_args(parser)
     parser.add_argument(
-        "--account", metavar="ID", help="member account for the trial audit (default: the first ACTIVE)"
+        "--account",
+        metavar="ID",
+        type=account_id_type("--account"),
+        help="member account for the trial audit (default: the first ACTIVE)",
     )
     parser.add_argument(
         "--format", choices=("text", *FORMATS), default="text", help="output format (default: text, one line each)"
@@ -37,8 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 @operator_command
 def run(args: argparse.Namespace) -> int:
     """Run every check and print one line each; the exit code says whether any failed."""
-    account = parse_account_ids(args.account, flag="--account")[0] if args.account else None
-    checks = run_doctor(factory_from_args(args), account)
+    checks = run_doctor(factory_from_args(args), args.account)
     if args.format != "text":
         render([c.to_dict() for c in checks], args.format, sys.stdout, columns=("check", "status", "detail", "fix"))
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK
-from rootwatch.cli.common import add_aws_args, parse_account_ids
+from rootwatch.cli.common import account_id_type, add_aws_args
 from rootwatch.operations.enable import StepStatus, enable_root_access
 from rootwatch.operations.invocation import factory_from_args, operator_command
 from rootwatch.operations.preflight import identify_caller
@@ -37,7 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="also enable RootSessions (privileged root actions: the unlock commands need it)",
     )
-    parser.add_argument("--delegated-admin", metavar="ID", help="register this member account as IAM delegated admin")
+    parser.add_argument(
+        "--delegated-admin",
+        metavar="ID",
+        type=account_id_type("--delegated-admin"),
+        help="register this member account as IAM delegated admin",
+    )
     parser.add_argument("--dry-run", action="store_true", help="only report what would change")
     parser.set_defaults(func=run)
 
@@ -45,11 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 @operator_command
 def run(args: argparse.Namespace) -> int:
     """Run the steps and print one line per step."""
-    admin = parse_account_ids(args.delegated_admin, flag="--delegated-admin")[0] if args.delegated_admin else None
     factory = factory_from_args(args)
     caller = identify_caller(factory)
     steps = enable_root_access(
-        factory, caller, root_sessions=args.root_sessions, delegated_admin=admin, dry_run=args.dry_run
+        factory, caller, root_sessions=args.root_sessions, delegated_admin=args.delegated_admin, dry_run=args.dry_run
     )
     if args.dry_run:
         print(f"rootwatch enable: DRY RUN in organization {caller.organization_id} (nothing will be changed)")

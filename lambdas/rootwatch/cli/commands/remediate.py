@@ -20,7 +20,7 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from rootwatch.cli.commands.scan import scan_accounts
-from rootwatch.cli.common import add_aws_args, parse_account_ids
+from rootwatch.cli.common import account_id_type, account_ids_type, add_aws_args
 from rootwatch.cli.output import FORMATS, open_output, render
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
@@ -75,9 +75,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_aws_args(delete)
     targets = delete.add_mutually_exclusive_group(required=True)
-    targets.add_argument("--accounts", metavar="ID,..", help="member accounts to clean (12-digit ids)")
     targets.add_argument(
-        "--all-with-credentials", action="store_true", help="every ACTIVE member account whose root has credentials"
+        "--accounts",
+        metavar="ID,..",
+        type=account_ids_type("--accounts"),
+        help="member accounts to clean (12-digit ids; an empty list is an error)",
+    )
+    targets.add_argument(
+        "--all-with-credentials",
+        action="store_true",
+        help="every ACTIVE member account whose root has credentials (the only way to target them all)",
     )
     delete.add_argument(
         "--credentials",
@@ -102,7 +109,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=RECOVERY_EXPLANATION,
     )
     add_aws_args(recover)
-    recover.add_argument("--account", metavar="ID", required=True, help="the member account (12-digit id)")
+    recover.add_argument(
+        "--account",
+        metavar="ID",
+        required=True,
+        type=account_id_type("--account"),
+        help="the member account (one 12-digit id)",
+    )
     add_consent_args(recover)
     add_table_arg(recover)
     recover.set_defaults(func=run_recovery)
@@ -131,17 +144,17 @@ def _delete(args: argparse.Namespace) -> tuple[int, list[AccountPlan], list[Acco
         kinds = parse_kinds(args.credentials)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    requested = parse_account_ids(args.accounts) if args.accounts else None
+    requested = _selection(args)
     consent = consent_from_args(args)
     consent.require_someone_to_ask()
     factory = factory_from_args(args)
     caller = identify_caller(factory)
     require_root_access(caller, TaskPolicy.IAM_DELETE_ROOT_USER_CREDENTIALS)
     action_log = None if consent.dry_run else action_log_from_args(factory, args)
-    if requested is not None:
-        accounts = [(a.account_id, a.name) for a in (check_target(factory, caller, i) for i in requested)]
-    else:
+    if requested is None:
         accounts = accounts_with_credentials(factory)
+    else:
+        accounts = [(a.account_id, a.name) for a in (check_target(factory, caller, i) for i in requested)]
 
     _header("delete-root-credentials", caller, consent, action_log.destination if action_log else None)
     if not accounts:
@@ -173,6 +186,17 @@ def _delete(args: argparse.Namespace) -> tuple[int, list[AccountPlan], list[Acco
         _print_outcome(outcome)
         outcomes.append(outcome)
     return _summarise(outcomes, action_log.destination), plans, outcomes
+
+
+def _selection(args: argparse.Namespace) -> list[str] | None:
+    """The accounts asked for, or None for ``--all-with-credentials``: "all" only ever comes from that flag."""
+    if args.all_with_credentials:
+        if args.accounts is not None:
+            raise UsageError("--all-with-credentials: not allowed with --accounts")
+        return None
+    if not args.accounts:
+        raise UsageError("--accounts: give at least one 12-digit account id, or --all-with-credentials")
+    return list(args.accounts)
 
 
 STEP_COLUMNS = (
@@ -251,7 +275,7 @@ def accounts_with_credentials(factory: ClientFactory) -> list[tuple[str, str | N
 @operator_command
 def run_recovery(args: argparse.Namespace) -> int:
     """Show what changes, confirm, CreateLoginProfile, re-audit."""
-    account_id = parse_account_ids(args.account, flag="--account")[0]
+    account_id: str = args.account
     consent = consent_from_args(args)
     consent.require_someone_to_ask()
     factory = factory_from_args(args)

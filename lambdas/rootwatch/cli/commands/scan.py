@@ -29,7 +29,7 @@ from rootwatch.aws.errors import classify
 from rootwatch.aws.organizations import Account, MemberAccounts, SkippedAccount, list_member_accounts
 from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError
-from rootwatch.cli.common import add_aws_args, parse_account_ids
+from rootwatch.cli.common import account_ids_type, add_aws_args
 from rootwatch.cli.output import add_format_args, open_output, render, stderr_is_terminal
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
@@ -83,7 +83,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "Records go to stdout (or --output), the summary and any error to stderr.",
     )
     add_aws_args(parser)
-    parser.add_argument("--accounts", metavar="ID,..", help="audit only these member accounts (12-digit ids)")
+    parser.add_argument(
+        "--accounts",
+        metavar="ID,..",
+        type=account_ids_type("--accounts"),
+        help="audit only these member accounts (12-digit ids; default: every account)",
+    )
     parser.add_argument(
         "--concurrency",
         metavar="N",
@@ -108,7 +113,7 @@ def concurrency_value(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """The scan verb: list, audit, print; returns the exit code."""
-    requested = parse_account_ids(args.accounts) if args.accounts else None
+    requested: list[str] | None = args.accounts  # None only when --accounts was not given at all
     _check_output_path(args.output)
     factory = _factory_from_args(args)
     try:
