@@ -62,21 +62,28 @@ def failed(run_id, account=ACCOUNT, day="23"):
     )
 
 
+def night(store, record):
+    """One account in one finished run: audited, its alert out, the alerted baseline committed by FinishRun."""
+    stored = store.record_audit(record)
+    store.commit_alerted([stored])
+    return stored
+
+
 def test_first_audit_has_no_appeared_and_a_later_new_credential_appears(store):
-    first = store.record_audit(ok("n1", "mfa"))
+    first = night(store, ok("n1", "mfa"))
     assert first.first_audit and first.appeared == []
-    second = store.record_audit(ok("n2", "mfa", "password", day="23"))
+    second = night(store, ok("n2", "mfa", "password", day="23"))
     assert not second.first_audit and second.appeared == ["password"] and second.disappeared == []
 
 
 def test_removed_credential_is_reported_as_disappeared(store):
-    store.record_audit(ok("n1", "mfa", "access_keys"))
-    assert store.record_audit(ok("n2", "mfa", day="23")).disappeared == ["access_keys"]
+    night(store, ok("n1", "mfa", "access_keys"))
+    assert night(store, ok("n2", "mfa", day="23")).disappeared == ["access_keys"]
 
 
 def test_error_keeps_the_last_successful_flags_in_the_latest_item(store):
-    store.record_audit(ok("n1", "password"))
-    error = store.record_audit(failed("n2"))
+    night(store, ok("n1", "password"))
+    error = night(store, failed("n2"))
     latest = store.latest(ACCOUNT)
     assert error.password_present is None and error.appeared == [] and not error.first_audit
     assert latest["password_present"] is True and latest["known_kinds"] == ["password"]
@@ -85,25 +92,55 @@ def test_error_keeps_the_last_successful_flags_in_the_latest_item(store):
 
 
 def test_transition_after_an_error_is_computed_against_the_last_success(store):
-    store.record_audit(ok("n1"))
-    store.record_audit(failed("n2"))
-    third = store.record_audit(ok("n3", "password", day="24"))
+    night(store, ok("n1"))
+    night(store, failed("n2"))
+    third = night(store, ok("n3", "password", day="24"))
     assert third.appeared == ["password"] and not third.first_audit
     assert store.latest(ACCOUNT)["last_error_code"] is None
 
 
 def test_repeating_an_audit_in_the_same_run_gives_the_same_transition(store):
-    store.record_audit(ok("n1"))
+    night(store, ok("n1"))
     once = store.record_audit(ok("n2", "password", day="23"))
     again = store.record_audit(ok("n2", "password", day="23"))
     assert once.appeared == again.appeared == ["password"]
-    assert store.latest(ACCOUNT)["baseline_run_id"] == "n1"
+    assert store.latest(ACCOUNT)["alerted_run_id"] == "n1"
+    store.commit_alerted([again])
+    assert store.latest(ACCOUNT)["alerted_run_id"] == "n2" and store.latest(ACCOUNT)["alerted_kinds"] == ["password"]
+
+
+def test_a_run_that_never_committed_leaves_the_appearance_for_the_next_run(store):
+    night(store, ok("n1"))
+    lost = store.record_audit(ok("n2", "password", day="23"))  # FinishRun of n2 died before committing
+    assert lost.appeared == ["password"]
+    again = night(store, ok("n3", "password", day="24"))
+    assert again.appeared == ["password"] and not again.first_audit
+    assert night(store, ok("n4", "password", day="25")).appeared == []
+
+
+def test_an_older_run_never_moves_the_alerted_baseline_back(store):
+    night(store, ok("n1"))
+    late = store.record_audit(ok("n2", "password", day="23"))
+    night(store, ok("n3", day="24"))
+    assert store.commit_alerted([late]) == 0  # n2 redriven after n3 audited the account again
+    assert store.latest(ACCOUNT)["alerted_run_id"] == "n1" and store.latest(ACCOUNT)["alerted_kinds"] == []
+
+
+def test_an_item_from_before_the_alerted_baseline_adopts_its_last_baseline_once(store):
+    """rootwatch 0.1 kept only ``known`` (and ``baseline``): an upgrade must not re-report every account."""
+    client = boto3.client("dynamodb")
+    known = {"M": {"kinds": {"L": [{"S": "mfa"}]}, "run_id": {"S": "old"}, "scanned_at": {"S": "2026-11-21T02:00:00Z"}}}
+    client.put_item(TableName="status", Item={"pk": {"S": "LATEST"}, "sk": {"S": ACCOUNT}, "known": known})
+    upgraded = store.record_audit(ok("n1", "mfa", "password"))
+    assert not upgraded.first_audit and upgraded.appeared == ["password"]
+    assert store.latest(ACCOUNT)["alerted_run_id"] == "old"
 
 
 def test_run_records_include_every_account_of_that_run_only(store):
-    store.record_audit(ok("n1", account="111111111111"))
-    store.record_audit(ok("n1", account="222222222222"))
-    store.record_audit(
+    night(store, ok("n1", account="111111111111"))
+    night(store, ok("n1", account="222222222222"))
+    night(
+        store,
         AuditRecord(
             run_id="n1",
             scanned_at="2026-11-22T02:00:00Z",
@@ -111,16 +148,16 @@ def test_run_records_include_every_account_of_that_run_only(store):
             status=AuditStatus.SKIPPED,
             error_code="SUSPENDED",
             error_message="suspended",
-        )
+        ),
     )
-    store.record_audit(ok("n2", account="111111111111", day="23"))
+    night(store, ok("n2", account="111111111111", day="23"))
     records = store.run_records("n1")
     assert [r.account_id for r in records] == ["111111111111", "222222222222", "333333333333"]
     assert records[2].status == "SKIPPED"
 
 
 def test_history_items_expire_after_the_configured_days(store):
-    store.record_audit(ok("n1"))
+    night(store, ok("n1"))
     items = boto3.client("dynamodb").scan(TableName="status")["Items"]
     expiring = [i for i in items if i["pk"]["S"] != "LATEST"]
     assert expiring and all(int(i["expires_at"]["N"]) == NOW + 30 * 86400 for i in expiring)
@@ -128,11 +165,10 @@ def test_history_items_expire_after_the_configured_days(store):
     assert [r.run_id for r in store.history(ACCOUNT)] == ["n1"]
 
 
-def test_alert_can_be_claimed_once_per_run(store):
-    assert store.claim_alert("n1", "subject") is True
-    assert store.claim_alert("n1", "subject") is False
-    store.release_alert("n1")
-    assert store.claim_alert("n1", "subject") is True
+def test_alert_marker_is_written_only_when_the_alert_was_sent(store):
+    assert store.alert_sent("n1") is False
+    store.mark_alert_sent("n1", "subject", "message-1")
+    assert store.alert_sent("n1") is True and store.alert_sent("n2") is False
 
 
 def test_results_object_is_gzip_json_lines_with_every_contract_field(sandbox):
@@ -163,8 +199,8 @@ def test_alert_reaches_sqs_subscribers_as_contract_json_with_event_type(sandbox,
     record.appeared = ["password"]
     alert = compose_alert([record], run_id="n2", organization_id="o-1", scanned_at="t")
     notifier = Notifier(sns, topic)
-    assert notifier.publish_once(alert, claim=store.claim_alert, release=store.release_alert)
-    assert notifier.publish_once(alert, claim=store.claim_alert, release=store.release_alert) is None
+    assert notifier.publish_once(alert, sent=store.alert_sent, mark_sent=store.mark_alert_sent)
+    assert notifier.publish_once(alert, sent=store.alert_sent, mark_sent=store.mark_alert_sent) is None
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 1
     envelope = json.loads(messages[0]["Body"])
@@ -211,6 +247,7 @@ def test_store_matches_the_transition_rules_over_random_nights_with_errors_and_r
             st.sampled_from([AuditStatus.OK, AuditStatus.OK, AuditStatus.ERROR]),
             st.frozensets(st.sampled_from(KIND_NAMES)),
             st.booleans(),
+            st.booleans(),
         ),
         min_size=1,
         max_size=6,
@@ -224,7 +261,7 @@ def test_store_matches_the_transition_rules_over_random_nights_with_errors_and_r
         make_table(name)
         store = StatusStore(boto3.client("dynamodb"), name)
         baseline = None
-        for night, (status, kinds, retried) in enumerate(history):
+        for night, (status, kinds, retried, finished) in enumerate(history):
             run_id = f"n{night}"
             expected = compute_transition(baseline, status, kinds)
             got = store.record_audit(_record(run_id, night, status, kinds))
@@ -235,9 +272,13 @@ def test_store_matches_the_transition_rules_over_random_nights_with_errors_and_r
                 expected.disappeared,
                 expected.first_audit,
             )
-            baseline = next_baseline(baseline, status, kinds, run_id)
+            if finished:  # FinishRun published and committed; otherwise it died and the baseline stays
+                store.commit_alerted([got])
+                baseline = next_baseline(baseline, status, kinds, run_id)
             latest = store.latest(ACCOUNT)
             assert latest["last_run_id"] == run_id and latest["last_status"] == status
-            assert set(latest["known_kinds"]) == (set(baseline.kinds) if baseline else set())
+            assert set(latest["alerted_kinds"]) == (set(baseline.kinds) if baseline else set())
+            if status == AuditStatus.OK:
+                assert set(latest["known_kinds"]) == set(kinds)
 
     check()

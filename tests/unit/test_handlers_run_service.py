@@ -17,37 +17,39 @@ ACCOUNT = run.Account("111111111111", "prod", "prod@example.com", "ACTIVE")
 
 
 class MemoryStore:
-    """The StatusStore's contract in memory: transitions against the last OK audit, alert claimed once."""
+    """The StatusStore's contract in memory: transitions against the alerted baseline, which only
+    ``commit_alerted`` moves; an alert marker written after the publish."""
 
     def __init__(self) -> None:
-        self.known: dict[str, Baseline] = {}
+        self.alerted: dict[str, Baseline] = {}
         self.records: dict[tuple[str, str], AuditRecord] = {}
-        self.claims: set[str] = set()
+        self.sent: set[str] = set()
         self.summaries: dict[str, dict[str, Any]] = {}
+        self.commit_fails = False
 
     def record_audit(self, record: AuditRecord) -> AuditRecord:
-        baseline = self.known.get(record.account_id)
+        baseline = self.alerted.get(record.account_id)
         t = compute_transition(baseline, record.status, record.present_kinds())
         record.appeared, record.disappeared, record.first_audit = list(t.appeared), list(t.disappeared), t.first_audit
-        if record.status == AuditStatus.OK:
-            self.known[record.account_id] = Baseline(frozenset(record.present_kinds()), record.run_id)
         self.records[(record.run_id, record.account_id)] = record
         return record
+
+    def commit_alerted(self, records) -> int:
+        if self.commit_fails:
+            raise TimeoutError("FinishRun timed out")
+        moved = [r for r in records if r.status == AuditStatus.OK and (r.appeared or r.disappeared or r.first_audit)]
+        for record in moved:
+            self.alerted[record.account_id] = Baseline(frozenset(record.present_kinds()), record.run_id)
+        return len(moved)
 
     def run_records(self, run_id: str) -> list[AuditRecord]:
         return [r for (rid, _), r in sorted(self.records.items()) if rid == run_id]
 
-    def claim_alert(self, run_id: str, subject: str) -> bool:
-        if run_id in self.claims:
-            return False
-        self.claims.add(run_id)
-        return True
-
-    def release_alert(self, run_id: str) -> None:
-        self.claims.discard(run_id)
+    def mark_alert_sent(self, run_id: str, subject: str, message_id: str) -> None:
+        self.sent.add(run_id)
 
     def alert_sent(self, run_id: str) -> bool:
-        return run_id in self.claims
+        return run_id in self.sent
 
     def put_run_summary(self, run_id: str, summary: dict[str, Any]) -> None:
         self.summaries[run_id] = summary
@@ -72,13 +74,13 @@ class MemoryNotifier:
         self.published: list[Any] = []
         self.fail = fail
 
-    def publish_once(self, alert, *, claim, release):
-        if not claim(alert.run_id, alert.subject):
+    def publish_once(self, alert, *, sent, mark_sent):
+        if sent(alert.run_id):
             return None
         if self.fail:
-            release(alert.run_id)
             raise ConnectionError("SNS unreachable")
         self.published.append(alert)
+        mark_sent(alert.run_id, alert.subject, "message-id")
         return "message-id"
 
 
@@ -176,7 +178,7 @@ def test_finishing_the_same_run_twice_publishes_one_alert():
     assert first.alert_sent and second.alert_sent and first.alert_subject == second.alert_subject
 
 
-def test_failed_publish_leaves_the_alert_unclaimed_for_the_retry():
+def test_failed_publish_leaves_the_alert_unsent_for_the_retry():
     store = MemoryStore()
     run.audit_account("r1", SCANNED_AT, ACCOUNT, audit=audit_returning(WITH_PASSWORD), store=store)
     results = MemoryResults([ACCOUNT.to_dict()])
@@ -185,6 +187,46 @@ def test_failed_publish_leaves_the_alert_unclaimed_for_the_retry():
     retry = MemoryNotifier()
     run.finish_run("r1", SCANNED_AT, store=store, results=results, notifier=retry, prepared={})
     assert len(retry.published) == 1
+
+
+def _night(store, run_id: str, state: RootCredentialState, notifier) -> run.RunSummary:
+    run.audit_account(run_id, SCANNED_AT, ACCOUNT, audit=audit_returning(state), store=store)
+    results = MemoryResults([ACCOUNT.to_dict()])
+    return run.finish_run(run_id, SCANNED_AT, store=store, results=results, notifier=notifier, prepared={})
+
+
+def test_an_appearance_whose_publish_failed_is_alerted_by_the_next_run():
+    store = MemoryStore()
+    _night(store, "n1", CLEAN, MemoryNotifier())
+    with pytest.raises(ConnectionError):
+        _night(store, "n2", WITH_PASSWORD, MemoryNotifier(fail=True))
+    notifier = MemoryNotifier()
+    _night(store, "n3", WITH_PASSWORD, notifier)
+    assert [a.document["reappeared"][0]["credentials"] for a in notifier.published] == [["password"]]
+
+
+def test_an_appearance_is_alerted_by_the_next_run_when_finish_dies_before_committing():
+    store, first, second = MemoryStore(), MemoryNotifier(), MemoryNotifier()
+    _night(store, "n1", CLEAN, first)
+    store.commit_fails = True
+    with pytest.raises(TimeoutError):
+        _night(store, "n2", WITH_PASSWORD, first)
+    store.commit_fails = False
+    _night(store, "n3", WITH_PASSWORD, second)
+    # Published before it died, and again the next night: a duplicate, never a loss.
+    assert [a.document["reappeared"][0]["credentials"] for a in first.published + second.published] == [
+        ["password"],
+        ["password"],
+    ]
+    assert store.alerted[ACCOUNT.id].kinds == {"password"}
+
+
+def test_an_alerted_appearance_is_not_alerted_again_the_next_night():
+    store, notifier = MemoryStore(), MemoryNotifier()
+    _night(store, "n1", CLEAN, notifier)
+    _night(store, "n2", WITH_PASSWORD, notifier)
+    _night(store, "n3", WITH_PASSWORD, notifier)
+    assert [bool(a.document["reappeared"]) for a in notifier.published] == [True]
 
 
 def test_prepare_failure_becomes_one_run_failure_with_the_lambda_error_message():

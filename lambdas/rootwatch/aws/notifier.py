@@ -2,8 +2,9 @@
 
 One publish with ``MessageStructure=json``: email subscribers get the plain text, SQS/Lambda/HTTPS and
 email-json subscribers get the ``rootwatch.alert/v1`` JSON. The message attribute ``event_type``
-(``ROOT_CREDENTIALS_ALERT``) lets subscribers filter. ``publish_once`` sends a run's alert at most once,
-using a marker that ``claim`` sets atomically (the status store's conditional write).
+(``ROOT_CREDENTIALS_ALERT``) lets subscribers filter. ``publish_once`` sends a run's alert unless a marker
+says it already went out; the marker is written after the publish, so a failure in between can repeat the
+alert but never lose it (docs/pipeline.md, "At least once").
 """
 
 from __future__ import annotations
@@ -33,17 +34,15 @@ class Notifier:
         return response["MessageId"]
 
     def publish_once(
-        self, alert: Alert, *, claim: Callable[[str, str], bool], release: Callable[[str], None]
+        self, alert: Alert, *, sent: Callable[[str], bool], mark_sent: Callable[[str, str, str], None]
     ) -> str | None:
         """Publish unless this run's alert was already sent; the message id, or None when it was.
 
-        ``claim(run_id, subject)`` must atomically mark the run's alert as sent and say whether it
-        won; ``release(run_id)`` undoes that when the publish fails, so a retry can send it.
+        ``sent(run_id)`` reads the run's marker; ``mark_sent(run_id, subject, message_id)`` writes it after
+        a successful publish. A failed publish raises, with no marker: a retry or redrive sends it.
         """
-        if not claim(alert.run_id, alert.subject):
+        if sent(alert.run_id):
             return None
-        try:
-            return self.publish(alert)
-        except BaseException:
-            release(alert.run_id)
-            raise
+        message_id = self.publish(alert)
+        mark_sent(alert.run_id, alert.subject, message_id)
+        return message_id

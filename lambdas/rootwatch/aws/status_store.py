@@ -4,23 +4,28 @@ Table layout (one table, string keys ``pk``/``sk``, TTL attribute ``expires_at``
 
 | pk                | sk                               | what                                             | TTL |
 |-------------------|----------------------------------|--------------------------------------------------|-----|
-| ``LATEST``        | ``<account_id>``                 | latest state; flags of the last *successful* audit | no  |
+| ``LATEST``        | ``<account_id>``                 | latest state; last *successful* flags; *alerted* | no  |
 | ``ACCOUNT#<id>``  | ``RUN#<scanned_at>#<run_id>``    | history: the full record of each audit           | yes |
 | ``RUN#<run_id>``  | ``ACCOUNT#<id>``                 | the run's records (every account, SKIPPED too)   | yes |
 | ``RUN#<run_id>``  | ``SUMMARY``                      | the run summary                                  | yes |
-| ``RUN#<run_id>``  | ``ALERT``                        | marker: this run's alert was sent (sent once)    | yes |
+| ``RUN#<run_id>``  | ``ALERT``                        | marker: this run's alert was published           | yes |
 
-The transition (appeared/disappeared/first_audit) is found atomically: one UpdateItem writes the latest
-item and returns the item as it was (``ReturnValues=ALL_OLD``), so two runs auditing the same account
-can never both read the same "before". The latest item also keeps the baseline that the last successful
-run was compared against, so a retried or redriven audit in the same run gets the same transition again
-instead of comparing the run against itself.
+Every appearance of a root credential is alerted at least once (docs/pipeline.md, "At least once"). So an
+audit is compared with the **alerted** baseline, not with the last audit seen: ``alerted`` in the latest
+item is what the account looked like at the end of the last run whose alert went out (or that needed
+none). Only FinishRun moves it (``commit_alerted``), after publishing. An audit writes ``known`` (the
+last successful audit, for people and queries), then the history item, then the run item; the run item
+is the audit's commit point, since FinishRun reconciles from the run items. Whatever single write
+fails, the appearance is still there to alert: in this run (the run item exists), or in the next one
+(``alerted`` never moved). Retries and redrives in the same run compare with the same ``alerted`` and so
+get the same transition.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -116,24 +121,36 @@ class StatusStore:
     def record_audit(self, record: AuditRecord) -> AuditRecord:
         """Store one account's result for a run and return it with appeared/disappeared/first_audit set.
 
-        OK updates the known flags; ERROR and SKIPPED update only the status, so the last successful
-        flags stay in the latest item. Safe to repeat for the same run (Lambda or Step Functions retries).
+        The transition is against the alerted baseline (see the module docstring). OK updates the known
+        flags; ERROR and SKIPPED update only the status, so the last successful flags stay in the latest
+        item. Safe to repeat for the same run (Lambda or Step Functions retries, redrives).
         """
         if record.status == AuditStatus.OK:
-            baseline = self._update_latest_ok(record)
+            known = {f: getattr(record, f) for f in _KNOWN_FIELDS}
+            known.update(kinds=record.present_kinds(), run_id=record.run_id, scanned_at=record.scanned_at)
+            old = self._update_latest(
+                record,
+                "SET known = :known, #last = :last, #account = :account, alerted = if_not_exists(alerted, :none)",
+                {**self._common_values(record), ":known": known, ":none": {}},
+            )
         else:
-            baseline = self._update_latest_other(record)
+            old = self._update_latest(
+                record,
+                "SET #last = :last, #account = :account, alerted = if_not_exists(alerted, :none)",
+                {**self._common_values(record), ":none": {}},
+            )
+        baseline = self._alerted_baseline(record, old)
         transition = compute_transition(baseline, record.status, record.present_kinds())
         record.appeared = list(transition.appeared)
         record.disappeared = list(transition.disappeared)
         record.first_audit = transition.first_audit
-        self._put_history(record)
+        self._put_run_records(record)
         return record
 
     def _latest_key(self, account_id: str) -> dict[str, Any]:
         return {PK: {"S": LATEST_PK}, SK: {"S": account_id}}
 
-    def _update_latest(self, record: AuditRecord, expression: str, values: dict[str, Any], **kwargs: Any) -> dict:
+    def _update_latest(self, record: AuditRecord, expression: str, values: dict[str, Any]) -> dict:
         response = self._client.update_item(
             TableName=self.table_name,
             Key=self._latest_key(record.account_id),
@@ -141,7 +158,6 @@ class StatusStore:
             ExpressionAttributeNames={"#last": "last", "#account": "account"},
             ExpressionAttributeValues=_to_item(values),
             ReturnValues="ALL_OLD",
-            **kwargs,
         )
         return _from_item(response.get("Attributes") or {})
 
@@ -158,42 +174,67 @@ class StatusStore:
             ":account": {"account_id": record.account_id, **{f: getattr(record, f) for f in _ACCOUNT_FIELDS}},
         }
 
-    def _update_latest_ok(self, record: AuditRecord) -> Baseline | None:
-        known = {f: getattr(record, f) for f in _KNOWN_FIELDS}
-        known.update(kinds=record.present_kinds(), run_id=record.run_id, scanned_at=record.scanned_at)
-        values = {**self._common_values(record), ":known": known}
-        try:
-            old = self._update_latest(
-                record,
-                # The old "known" becomes the baseline this run is compared with (kept for retries, below).
-                "SET baseline = if_not_exists(known, :none), known = :known, #last = :last, #account = :account",
-                {**values, ":none": {}, ":run": record.run_id},
-                # A second audit of the same account in the same run must not move the baseline.
-                ConditionExpression="attribute_not_exists(known) OR known.run_id <> :run",
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            # Same run again (a Lambda or Step Functions retry, a redrive): compare with the stored baseline.
-            old = self._update_latest(record, "SET known = :known, #last = :last, #account = :account", values)
-            return _baseline(old.get("baseline"))
-        return _baseline(old.get("known"))
-
-    def _update_latest_other(self, record: AuditRecord) -> Baseline | None:
-        old = self._update_latest(record, "SET #last = :last, #account = :account", self._common_values(record))
+    def _alerted_baseline(self, record: AuditRecord, old: Mapping[str, Any]) -> Baseline | None:
+        """What this audit is compared with: the alerted baseline of the latest item as it was."""
+        if "alerted" in old or not old:
+            return _baseline(old.get("alerted"))
+        # Every audit writes ``alerted`` (empty until FinishRun first commits). An item without it was
+        # written before it existed (rootwatch 0.1): it has only ``known`` and the ``baseline`` that run
+        # was compared with. Adopt what that version compared with, once, so an
+        # upgrade does not report every account with credentials as new.
         known = old.get("known") or {}
-        if known.get("run_id") == record.run_id:
-            # This run already succeeded for the account once; what it was compared with is the baseline.
-            return _baseline(old.get("baseline"))
-        return _baseline(known)
+        legacy = old.get("baseline") if known.get("run_id") == record.run_id else known
+        if not legacy or not legacy.get("run_id"):
+            return None
+        alerted = {"kinds": list(legacy.get("kinds") or []), "run_id": legacy["run_id"]}
+        alerted["scanned_at"] = legacy.get("scanned_at") or ""
+        # A concurrent audit may adopt it first: the same legacy value, so its conditional failure is fine.
+        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=self._latest_key(record.account_id),
+                UpdateExpression="SET alerted = :alerted",
+                ConditionExpression="attribute_not_exists(alerted.run_id)",
+                ExpressionAttributeValues=_to_item({":alerted": alerted}),
+            )
+        return _baseline(alerted)
 
-    def _put_history(self, record: AuditRecord) -> None:
+    def _put_run_records(self, record: AuditRecord) -> None:
         data = record.to_dict()
         expires = int(self._clock()) + self._ttl_seconds
         history = {PK: f"ACCOUNT#{record.account_id}", SK: f"RUN#{record.scanned_at}#{record.run_id}"}
         run_item = {PK: f"RUN#{record.run_id}", SK: f"ACCOUNT#{record.account_id}"}
-        # Two plain puts, not a transaction: both are idempotent, a retry rewrites the same items, and a
-        # transaction's extra write cost buys nothing here.
-        for keys in (run_item, history):
+        # Two idempotent puts, history first: the run item is the audit's commit point (FinishRun reads the
+        # run items), so a failure between them leaves the account NOT_AUDITED, to be alerted next night.
+        for keys in (history, run_item):
             self._client.put_item(TableName=self.table_name, Item=_to_item({**keys, **data, TTL_ATTRIBUTE: expires}))
+
+    def commit_alerted(self, records: Iterable[AuditRecord]) -> int:
+        """Make what each OK record saw the baseline later runs compare with; the number of accounts moved.
+
+        Call only once the run's alert is published (or when it needed none): until then a later run
+        must still see the change, so that a run dying before its alert is alerted again. Only records
+        that changed something are written. A run never moves the baseline past a later run's audit.
+        """
+        moved = 0
+        for record in records:
+            if record.status != AuditStatus.OK or not (record.appeared or record.disappeared or record.first_audit):
+                continue
+            alerted = {"kinds": record.present_kinds(), "run_id": record.run_id, "scanned_at": record.scanned_at}
+            try:
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key=self._latest_key(record.account_id),
+                    UpdateExpression="SET alerted = :alerted",
+                    # Not past a later run: neither one that committed, nor one that audited it since.
+                    ConditionExpression="(attribute_not_exists(alerted.scanned_at) OR alerted.scanned_at <= :at) "
+                    "AND known.scanned_at <= :at",
+                    ExpressionAttributeValues=_to_item({":alerted": alerted, ":at": record.scanned_at}),
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue  # a later run has audited this account since: its view wins
+            moved += 1
+        return moved
 
     def put_run_summary(self, run_id: str, summary: Mapping[str, Any]) -> None:
         """Store (or replace) the run summary."""
@@ -201,21 +242,13 @@ class StatusStore:
         item[TTL_ATTRIBUTE] = int(self._clock()) + self._ttl_seconds
         self._client.put_item(TableName=self.table_name, Item=_to_item(item))
 
-    def claim_alert(self, run_id: str, subject: str) -> bool:
-        """Mark the run's alert as sent; False when it already was (a retried or redriven run)."""
-        item = {PK: f"RUN#{run_id}", SK: "ALERT", "subject": subject, "claimed_at": int(self._clock())}
-        item[TTL_ATTRIBUTE] = int(self._clock()) + self._ttl_seconds
-        try:
-            self._client.put_item(
-                TableName=self.table_name, Item=_to_item(item), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def release_alert(self, run_id: str) -> None:
-        """Undo ``claim_alert`` after a failed publish, so a retry can send it."""
-        self._client.delete_item(TableName=self.table_name, Key={PK: {"S": f"RUN#{run_id}"}, SK: {"S": "ALERT"}})
+    def mark_alert_sent(self, run_id: str, subject: str, message_id: str) -> None:
+        """Record that the run's alert was published (after the publish: a lost marker costs a duplicate,
+        never a lost alert)."""
+        now = int(self._clock())
+        item: dict[str, Any] = {PK: f"RUN#{run_id}", SK: "ALERT", "subject": subject, "message_id": message_id}
+        item.update({"sent_at": now, TTL_ATTRIBUTE: now + self._ttl_seconds})
+        self._client.put_item(TableName=self.table_name, Item=_to_item(item))
 
     # --- reads --------------------------------------------------------------------------------------
 
@@ -294,10 +327,11 @@ def flatten_latest(item: Mapping[str, Any]) -> dict[str, Any]:
     Keys: the account fields; ``last_status``, ``last_run_id``, ``last_scanned_at``, ``last_error_code``,
     ``last_error_message`` (the latest audit, whatever its outcome); the flag and detail fields of the last
     *successful* audit with ``known_kinds``, ``last_success_run_id`` and ``last_success_at``; and
-    ``baseline_run_id``, the successful run before that one.
+    ``alerted_run_id`` and ``alerted_kinds``, the baseline the next audit is compared with (the state at the
+    end of the last run whose alert went out).
     """
     account, last = item.get("account") or {}, item.get("last") or {}
-    known, baseline = item.get("known") or {}, item.get("baseline") or {}
+    known, alerted = item.get("known") or {}, item.get("alerted") or {}
     flat: dict[str, Any] = {"account_id": item.get(SK) or account.get("account_id")}
     flat.update({f: account.get(f) for f in _ACCOUNT_FIELDS})
     flat.update(
@@ -307,5 +341,6 @@ def flatten_latest(item: Mapping[str, Any]) -> dict[str, Any]:
     flat["known_kinds"] = list(known.get("kinds") or [])
     flat["last_success_run_id"] = known.get("run_id")
     flat["last_success_at"] = known.get("scanned_at")
-    flat["baseline_run_id"] = baseline.get("run_id")
+    flat["alerted_run_id"] = alerted.get("run_id")
+    flat["alerted_kinds"] = list(alerted.get("kinds") or [])
     return flat

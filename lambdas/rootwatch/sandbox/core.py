@@ -92,9 +92,16 @@ class Sandbox:
         return seeding.set_account_state({"account_id": account_id, "state": state})
 
     def add_fault(
-        self, account_id: str, operation: str, error_code: str, message: str | None = None, count: int | None = None
+        self,
+        account_id: str,
+        operation: str,
+        error_code: str,
+        message: str | None = None,
+        count: int | None = None,
+        after: int = 0,
     ) -> dict[str, Any]:
-        """Make ``operation`` fail for ``account_id``: ``count`` times, or always when None (see docs/sandbox.md)."""
+        """Make ``operation`` fail for ``account_id``: after ``after`` matching calls succeed, ``count`` times,
+        or always when None (see docs/sandbox.md)."""
         return seeding.add_fault(
             {
                 "account_id": account_id,
@@ -102,6 +109,7 @@ class Sandbox:
                 "error_code": error_code,
                 "message": message,
                 "count": count,
+                "after": after,
             }
         )
 

@@ -123,13 +123,15 @@ class RootSession:
 
 @dataclass
 class Fault:
-    """An injected failure: ``operation`` in ``account_id`` fails ``remaining`` more times (None: always)."""
+    """An injected failure: after letting ``after`` more matching calls through, ``operation`` in
+    ``account_id`` fails ``remaining`` more times (None: always)."""
 
     account_id: str
     operation: str
     error_code: str
     message: str | None
     remaining: int | None
+    after: int = 0
 
     def describe(self) -> dict[str, object]:
         return {
@@ -138,6 +140,7 @@ class Fault:
             "error_code": self.error_code,
             "message": self.message,
             "count": self.remaining,
+            "after": self.after,
         }
 
 
@@ -225,13 +228,17 @@ class RootAccessState:
         """The first fault matching this call, its count spent by one; None when the call should run.
 
         A fault on a named operation matches any caller in that account. A fault on ``"*"`` is the
-        SCP-style deny: it matches every call a root session makes in that account.
+        SCP-style deny: it matches every call a root session makes in that account. A fault with
+        ``after`` left lets the matching call through and counts it.
         """
         with self.lock:
             for fault in self._faults:
                 if fault.account_id != account_id:
                     continue
                 if fault.operation != operation and not (fault.operation == "*" and root_session):
+                    continue
+                if fault.after > 0:
+                    fault.after -= 1
                     continue
                 if fault.remaining is not None:
                     fault.remaining -= 1

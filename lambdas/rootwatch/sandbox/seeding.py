@@ -212,7 +212,8 @@ def set_account_state(body: dict[str, Any]) -> dict[str, Any]:
 
 # --- faults -------------------------------------------------------------------------------------
 def add_fault(body: dict[str, Any]) -> dict[str, Any]:
-    """Make ``operation`` fail for ``account_id`` with ``error_code``: ``count`` times, or always when null.
+    """Make ``operation`` fail for ``account_id`` with ``error_code``: after letting ``after`` matching calls
+    through (default 0), ``count`` times, or always when null.
 
     For AssumeRoot the account is the target; for any other call, the caller's account. Operation
     ``"*"`` is an SCP-style deny on every call a root session makes in that account; with
@@ -232,7 +233,14 @@ def add_fault(body: dict[str, Any]) -> dict[str, Any]:
     count = body.get("count")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise SeedingError(400, f"count: expected a positive integer or null (always), got {count!r}")
-    fault = Fault(account_id=account_id, operation=operation, error_code=error_code, message=message, remaining=count)
+    after = body.get("after", 0)
+    if after is None:
+        after = 0
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise SeedingError(400, f"after: expected a non-negative integer (calls to let through first), got {after!r}")
+    fault = Fault(
+        account_id=account_id, operation=operation, error_code=error_code, message=message, remaining=count, after=after
+    )
     STATE.add_fault(fault)
     return {"fault": fault.describe(), "faults": len(STATE.faults())}
 

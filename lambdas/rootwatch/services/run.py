@@ -11,8 +11,9 @@ client. Each step is safe to repeat for the same run: Step Functions retries and
   with backoff and jitter, except on the last attempt, where it becomes an ERROR record like any other
   permanent failure.
 - ``finish_run`` reconciles the manifest against the stored records (an account with none becomes
-  ERROR/NOT_AUDITED), writes the run's S3 object, sends the run's one alert (at most once) and writes
-  the run summary.
+  ERROR/NOT_AUDITED), writes the run's S3 object, sends the run's alert (at least once for every
+  appearance; a second copy only if a failure follows a successful publish), then commits the alerted
+  baseline and writes the run summary.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def finish_run(
     exempt_kinds: Mapping[str, Collection[str]] | None = None,
     clock=time.time,
 ) -> RunSummary:
-    """Reconcile, write the run object, alert at most once, store and return the summary.
+    """Reconcile, write the run object, alert, commit the alerted baseline, store and return the summary.
 
     ``prepared`` is PrepareRun's output; None when PrepareRun itself failed, with ``failure`` saying why
     (then the run audited nobody, and its alert says so). ``failure`` with ``prepared`` means the Map
@@ -267,7 +268,10 @@ def finish_run(
     )
     sent = False
     if alert is not None:
-        sent = notifier.publish_once(alert, claim=store.claim_alert, release=store.release_alert) is not None
+        sent = notifier.publish_once(alert, sent=store.alert_sent, mark_sent=store.mark_alert_sent) is not None
+    # Only now, with the alert out: a run that dies before this line leaves the baseline where it was, so
+    # the next run (or a redrive) sees the same appearances and alerts them again. Never zero times.
+    store.commit_alerted(records)
     finished = clock()
     started = datetime.fromisoformat(scanned_at.replace("Z", "+00:00")).timestamp()
     ok = [r for r in records if r.status == AuditStatus.OK]
