@@ -63,7 +63,7 @@ def main() -> None:
             root_calls = calls.made[calls.made.index("AssumeRoot") :]
             print(f"plan (dry run), {label}: {len(root_calls)} root calls {dict(Counter(root_calls))}")
         with _Calls() as calls:
-            _run("remediate", "delete-root-credentials", "--accounts", full, "--yes")
+            _run("remediate", "delete-root-credentials", "--accounts", full, "--yes", "--no-action-log")
         sessions = [i for i, name in enumerate(calls.made) if name == "AssumeRoot"]
         delete = calls.made[sessions[1] : sessions[2]]
         reaudit = calls.made[sessions[2] :]
@@ -75,7 +75,7 @@ def main() -> None:
         for account in org["accounts"][::2]:
             sandbox.set_root_credentials(account["account_id"], **EVERYTHING)
         started = time.perf_counter()
-        code = _run("remediate", "delete-root-credentials", "--all-with-credentials", "--yes")
+        code = _run("remediate", "delete-root-credentials", "--all-with-credentials", "--yes", "--no-action-log")
         elapsed = time.perf_counter() - started
         print(
             f"--all-with-credentials --yes, {ACCOUNTS} members ({ACCOUNTS // 2}+ with credentials): "

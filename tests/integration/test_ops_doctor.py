@@ -165,3 +165,13 @@ def test_a_bare_organization_fails_trusted_access_and_the_feature_with_fixes(san
     assert checks["trusted access"]["status"] == Status.FAIL and checks["trusted access"]["fix"] == "rootwatch enable"
     assert checks["RootCredentialsManagement"]["status"] == Status.FAIL
     assert checks[f"trial audit {member_id}"]["status"] == Status.FAIL
+
+
+@pytest.mark.parametrize("value", ["", " ", ",", "١٢٣٤٥٦٧٨٩٠١٢", "{m},{m}"])
+def test_account_must_be_exactly_one_ascii_id(member, capsys, value):
+    """Issue 9: `--account ""` used to mean "no account", i.e. the first ACTIVE member."""
+    assert main(["doctor", "--account", value.format(m=member)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and "--account" in err and "Traceback" not in err

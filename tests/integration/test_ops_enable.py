@@ -125,3 +125,13 @@ def test_another_registered_delegated_admin_fails_that_step_with_the_fix(bare_or
     out = capsys.readouterr().out
     assert "FAILED" in out and f"deregister-delegated-administrator --account-id {other_id}" in out
     assert state()["admins"] == {other_id}
+
+
+@pytest.mark.parametrize("value", ["", " ", ",", "١٢٣٤٥٦٧٨٩٠١٢", "{a},{a}"])
+def test_delegated_admin_must_be_exactly_one_ascii_id_and_nothing_changes(bare_org, capsys, value):
+    """Issue 9: `--delegated-admin ""` used to mean "none" and enable went ahead with the other steps."""
+    before = state()
+    assert main(["enable", "--delegated-admin", value.format(a=bare_org)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--delegated-admin" in err and "Traceback" not in err
+    assert state() == before

@@ -45,8 +45,29 @@ def member_client(service: str, account_id: str) -> Any:
     )
 
 
+def create_status_table(name: str = "status") -> str:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def action_items(table: str, account_id: str) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb", region_name="us-east-1").query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ACTION#{account_id}"}},
+    )["Items"]
+
+
 @pytest.fixture
-def member(sandbox: Any) -> str:
+def member(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """One member account, and a status table named by $ROOTWATCH_TABLE (executing needs an action log)."""
+    monkeypatch.setenv("ROOTWATCH_TABLE", create_status_table())
     org = sandbox.create_demo_org(accounts=1, seed=3)
     return org["accounts"][0]["account_id"]
 
@@ -188,19 +209,9 @@ def test_unknown_account_is_refused(member, tmp_path, capsys):
 
 
 def test_unlock_writes_the_action_log(member, locked_bucket, tmp_path, capsys):
-    ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="status",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    assert main(s3_args(member, tmp_path, "--yes", "--table", "status")) == 0
-    items = ddb.query(
-        TableName="status",
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"ACTION#{member}"}},
-    )["Items"]
+    table = create_status_table("another")
+    assert main(s3_args(member, tmp_path, "--yes", "--table", table)) == 0
+    items = action_items(table, member)
     assert [(i["action"]["S"], i["target"]["S"], i["result"]["S"]) for i in items] == [
         ("DeleteBucketPolicy", BUCKET, "done")
     ]
@@ -230,3 +241,68 @@ def test_sqs_queue_of_another_account_is_a_usage_error(member, locked_queue, cap
     args = ["unlock", "sqs-queue-policy", "--account", "222222222222", "--queue-url", locked_queue, "--yes"]
     assert main(args) == 2
     assert "--queue-url: the queue belongs to account" in capsys.readouterr().err
+
+
+# -- never act on more than asked (issue 9) ------------------------------------------------------------------
+
+
+def test_yes_without_a_findable_status_table_is_refused_and_the_policy_stays(
+    member, locked_bucket, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("ROOTWATCH_TABLE")
+    before = bucket_policy(member)
+    assert main(s3_args(member, tmp_path, "--yes")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--table" in err and "--no-action-log" in err
+    assert bucket_policy(member) == before
+    assert backups(tmp_path) == []  # refused before anything was read or written
+
+
+def test_sqs_yes_without_a_findable_status_table_is_refused(member, locked_queue, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ROOTWATCH_TABLE")
+    before = queue_policy(member, locked_queue)
+    args = ["unlock", "sqs-queue-policy", "--account", member, "--queue-url", locked_queue, "--yes"]
+    assert main([*args, "--backup-dir", str(tmp_path)]) == 2
+    assert "--no-action-log" in capsys.readouterr().err
+    assert queue_policy(member, locked_queue) == before
+
+
+def test_no_action_log_opts_out_explicitly(member, locked_bucket, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ROOTWATCH_TABLE")
+    assert main(s3_args(member, tmp_path, "--yes", "--no-action-log")) == 0
+    assert bucket_policy(member) is None
+    assert "audit log: skipped: --no-action-log" in capsys.readouterr().out
+    assert action_items("status", member) == []
+
+
+def test_the_deployed_stacks_status_table_is_discovered(member, locked_bucket, tmp_path, monkeypatch, capsys):
+    from rootwatch.sandbox.deploy import deploy_stack
+
+    monkeypatch.delenv("ROOTWATCH_TABLE")
+    table = deploy_stack(metrics=False, prefix="deployed")["table"]
+    assert main(s3_args(member, tmp_path, "--yes")) == 0
+    assert f"audit log: DynamoDB table {table} " in capsys.readouterr().out
+    assert [i["action"]["S"] for i in action_items(table, member)] == ["DeleteBucketPolicy"]
+
+
+def test_a_dry_run_needs_no_status_table(member, locked_bucket, tmp_path, monkeypatch):
+    monkeypatch.delenv("ROOTWATCH_TABLE")
+    assert main(s3_args(member, tmp_path)) == 0
+
+
+@pytest.mark.parametrize("value", ["", " ", ",", "١٢٣٤٥٦٧٨٩٠١٢", "{m},{m}", "{m},222233334444"])
+def test_account_must_be_exactly_one_ascii_id(member, locked_bucket, tmp_path, capsys, value):
+    before = bucket_policy(member)
+    args = ["unlock", "s3-bucket-policy", "--account", value.format(m=member), "--bucket", BUCKET, "--yes"]
+    assert main([*args, "--backup-dir", str(tmp_path), "--no-action-log"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--account" in err and "Traceback" not in err
+    assert bucket_policy(member) == before
+
+
+@pytest.mark.parametrize(
+    "target", [["s3-bucket-policy", "--bucket", BUCKET], ["sqs-queue-policy", "--queue-url", "https://q/1/q"]]
+)
+def test_a_missing_account_is_a_usage_error(member, capsys, target):
+    assert main(["unlock", *target, "--yes", "--no-action-log"]) == 2
+    assert "required: --account" in capsys.readouterr().err

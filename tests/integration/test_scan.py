@@ -255,3 +255,26 @@ def test_missing_caller_credentials_is_a_config_error(sandbox, capsys, monkeypat
     assert out == ""
     assert "Unable to locate credentials" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["", "  ", ",", " , ,"])
+def test_an_empty_account_list_is_a_usage_error_not_the_whole_org(mixed_org, capsys, monkeypatch, value) -> None:
+    """Issue 9: `--accounts ""` used to mean "no list", i.e. every account."""
+    audited: list[str] = []
+    original = scan.audit_account
+    monkeypatch.setattr(scan, "audit_account", lambda f, a, **kw: audited.append(a.id) or original(f, a, **kw))
+    code, out, err = run_scan(capsys, "--accounts", value)
+    assert code == 2
+    assert out == ""
+    assert "--accounts: empty" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert audited == []
+
+
+@pytest.mark.parametrize("value", ["١٢٣٤٥٦٧٨٩٠١٢", "{clean},١٢٣٤٥٦٧٨٩٠١٢"])
+def test_non_ascii_digits_are_not_account_ids(mixed_org, capsys, value) -> None:
+    code, out, err = run_scan(capsys, "--accounts", value.format(**mixed_org))
+    assert code == 2
+    assert out == ""
+    assert "is not a 12-digit AWS account id" in err
+    assert len(err.strip().splitlines()) == 1
