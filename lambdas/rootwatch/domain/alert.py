@@ -152,7 +152,7 @@ def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
     return entry | _state_note(record)
 
 
-def _state_note(record: AuditRecord) -> dict[str, str]:
+def _state_note(record: AuditRecord) -> dict[str, Any]:
     note = account_state_note(record.account_state)
     return {"account_state_note": note} if note else {}
 
