@@ -133,23 +133,24 @@ class StatusTableNotFoundError(LookupError):
 def discover_status_table(factory: ClientFactory) -> str:
     """The status table of the deployed rootwatch stack, found the way ``rootwatch run`` finds its state machine.
 
-    The state machine named ``*audit-run`` (exactly one, as for ``run``) invokes the pipeline's functions;
-    their ``TABLE_NAME`` environment variable is the table the nightly audit writes. This works for a
-    CDK-deployed stack (whose table has a CloudFormation-generated name) and for ``rootwatch sandbox deploy``.
-    Raises ``StatusTableNotFoundError`` when there is none, or more than one, or they cannot be read.
+    The state machine named ``*audit-run`` invokes the pipeline's functions; their ``TABLE_NAME`` environment
+    variable is the table the nightly audit writes. This works for a CDK-deployed stack (whose table has a
+    CloudFormation-generated name) and for ``rootwatch sandbox deploy``. Raises ``StatusTableNotFoundError``
+    when no such state machine exists, when they name no table or more than one (two stacks: ambiguous), or
+    when they cannot be read.
     """
     try:
         sfn = factory.client("stepfunctions")
         machines = sfn.get_paginator("list_state_machines").paginate().build_full_result()["stateMachines"]
         arns = sorted(m["stateMachineArn"] for m in machines if m["name"].endswith(STATE_MACHINE_SUFFIX))
-        tables: dict[str, list[str]] = {}
+        tables: set[str] = set()
         for arn in arns:
             definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
             for function in sorted(_function_names(definition)):
                 configuration = factory.client("lambda").get_function_configuration(FunctionName=function)
                 table = ((configuration.get("Environment") or {}).get("Variables") or {}).get("TABLE_NAME")
-                if table and arn not in tables.setdefault(table, []):
-                    tables[table].append(arn)
+                if table:
+                    tables.add(table)
     except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
         raise StatusTableNotFoundError(f"could not look for the deployed stack's status table ({exc})") from exc
     if not arns:
