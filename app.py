@@ -10,14 +10,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))  # rootwatc
 
 from infra.app import build_app
 from infra.config import ConfigError
+from infra.lambda_asset import AssetError
 from infra.workflow import DefinitionError
 
 
 def main() -> int:
-    """Synthesize the app; a config or definition problem is one line on stderr and exit 2."""
+    """Synthesize the app; a config, definition or asset (SDK pin) problem is one line on stderr and exit 2."""
     try:
         app, _ = build_app(context=None)
-    except (ConfigError, DefinitionError) as exc:
+    except (ConfigError, DefinitionError, AssetError) as exc:
         print(f"rootwatch: {exc}", file=sys.stderr)
         return 2
     app.synth()

@@ -68,6 +68,24 @@ KEY_USE_ACTIONS = tuple(
 PLACEHOLDER_DOMAINS = ("@example.com", "@example.org", "@example.net")
 
 
+def alarm_arn_pattern(stack: cdk.Stack, resource_prefix: str) -> str:
+    """The ARNs of this stack's CloudWatch alarms (infra/monitoring.py names each ``<prefix>-<name>``)."""
+    return stack.format_arn(
+        service="cloudwatch",
+        resource="alarm",
+        resource_name=f"{resource_prefix}-*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def alarm_source_conditions(stack: cdk.Stack, resource_prefix: str) -> dict[str, dict[str, str]]:
+    """Confused-deputy conditions for cloudwatch.amazonaws.com: this account, this stack's alarms."""
+    return {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack, resource_prefix)},
+    }
+
+
 class Alerting(Construct):
     """The alert topic (TLS-only, KMS-encrypted) and one email subscription per configured address."""
 
@@ -91,13 +109,15 @@ class Alerting(Construct):
                         actions=[*KEY_ADMIN_ACTIONS, *KEY_USE_ACTIONS],
                         resources=["*"],  # in a key policy, "*" means this key
                     ),
-                    # CloudWatch alarms publish to the encrypted topic as the cloudwatch service principal.
+                    # CloudWatch alarms publish to the encrypted topic as the cloudwatch service principal, and SNS
+                    # uses the key on their behalf: this stack's alarms only (the same conditions as the topic's).
+                    # GenerateDataKey is spelled out (not GenerateDataKey*): SNS calls nothing else to encrypt.
                     iam.PolicyStatement(
                         sid="AllowCloudWatchAlarmsToPublish",
                         principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                         actions=["kms:Decrypt", "kms:GenerateDataKey"],
                         resources=["*"],
-                        conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                        conditions=alarm_source_conditions(stack, config.resource_prefix),
                     ),
                 ]
             ),
@@ -109,6 +129,17 @@ class Alerting(Construct):
             display_name="rootwatch alerts",
             master_key=self.key,
             enforce_ssl=True,
+        )
+        # enforce_ssl replaces SNS's default topic policy, which let the account's services publish; without this
+        # statement CloudWatch (the alarms' action) would be refused. Only this stack's alarms, in this account.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=alarm_source_conditions(stack, config.resource_prefix),
+            )
         )
         for email in config.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))

@@ -15,7 +15,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import CONFIG_KEYS, PREFIX, ConfigError, RootwatchConfig, load_config
+from infra.config import CONFIG_KEYS, PREFIX, REMOVED_KEYS, ConfigError, RootwatchConfig, load_config
 from infra.stack import RootwatchStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -46,6 +46,8 @@ def _cli_context() -> dict[str, Any]:
 def check_known_keys(context: Mapping[str, Any]) -> None:
     """A misspelt ``rootwatch:`` key would be silently ignored: refuse it instead."""
     for key in context:
+        if key in REMOVED_KEYS:
+            raise ConfigError(key.removeprefix(PREFIX), REMOVED_KEYS[key], "delete the key from cdk.json")
         if key.startswith(PREFIX) and key not in CONFIG_KEYS:
             allowed = ", ".join(sorted(CONFIG_KEYS))
             raise ConfigError(key.removeprefix(PREFIX), "unknown key", allowed)

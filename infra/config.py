@@ -46,13 +46,18 @@ CONFIG_KEYS = tuple(
         "resultsRetentionDays",
         "logRetentionDays",
         "lambdaArchitecture",
-        "powertoolsLayerVersion",
         "removalPolicy",
         "auditRegion",
         "athenaBytesScannedCutoffMb",
         "exemptions",
     )
 )
+
+#: Keys that existed once, and what replaced them (named in the error rather than "unknown key").
+REMOVED_KEYS = {
+    PREFIX + "powertoolsLayerVersion": "removed: the Powertools layer is the public one for the aws-lambda-powertools "
+    "version pinned in requirements.txt, resolved at deploy time from its SSM parameter (docs/deploying.md)",
+}
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
@@ -80,7 +85,6 @@ class RootwatchConfig:
     results_retention_days: int
     log_retention_days: int
     lambda_architecture: str
-    powertools_layer_version: int
     removal_policy: str
     audit_region: str | None
     athena_bytes_scanned_cutoff_mb: int
@@ -270,7 +274,6 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         results_retention_days=_int("resultsRetentionDays", _get(context, "resultsRetentionDays", 1096), 1, 3650),
         log_retention_days=_choice("logRetentionDays", _get(context, "logRetentionDays", 90), LOG_RETENTION_DAYS),
         lambda_architecture=_choice("lambdaArchitecture", _get(context, "lambdaArchitecture", "arm64"), ARCHITECTURES),
-        powertools_layer_version=_int("powertoolsLayerVersion", _get(context, "powertoolsLayerVersion"), 1, 10_000),
         removal_policy=_choice("removalPolicy", _get(context, "removalPolicy", "retain"), REMOVAL_POLICIES),
         audit_region=audit_region,
         athena_bytes_scanned_cutoff_mb=_int(

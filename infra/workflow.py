@@ -22,12 +22,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from rootwatch.domain.task_policies import TaskPolicy
 
 from infra.alerting import Alerting
 from infra.config import LOG_RETENTION_DAYS, RootwatchConfig
+from infra.lambda_asset import asset_exclude, powertools_version, stage_asset
 from infra.storage import MANIFESTS_PREFIX, MAP_RESULTS_PREFIX, RESULTS_PREFIX, Storage, removal_policy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,24 +43,10 @@ DEFINITION_PLACEHOLDERS = (
     "MaxConcurrency",
 )
 
-#: Everything in lambdas/ that the functions do not run. The asset is the package minus these
-#: (no Docker, no bundling: the runtime supplies boto3, the Powertools layer the rest).
-ASSET_EXCLUDES = (
-    "*.egg-info",
-    "**/__pycache__",
-    "**/*.pyc",
-    "rootwatch/__main__.py",
-    "rootwatch/cli",
-    "rootwatch/sandbox",
-    "rootwatch/statemachine",
-    "rootwatch/queries",
-    "rootwatch/analytics",
-    "rootwatch/report",
-    "rootwatch/operations",
-    "tests",
-)
-
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: AWS's public SSM parameters naming the Powertools for AWS Lambda (Python) layer of each release
+#: (the value is the layer version ARN in the deploying region): ``<prefix>/<arch>/python3.13/<version>``.
+POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"
+LAMBDA_PYTHON = "python3.13"
 AUDIT_TASK_POLICY = TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS
 
 
@@ -193,12 +181,10 @@ def _nag_resource_form(stack: cdk.Stack, resource: str) -> str:
     return render(resolved)
 
 
-def powertools_layer_arn(region: str, architecture: str, version: int) -> str:
-    """The public Powertools for AWS Lambda (Python) v3 layer for python3.13."""
-    return (
-        f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python313-{architecture}:{version}"
-    )
+def powertools_layer_parameter(architecture: str, version: str | None = None) -> str:
+    """The public SSM parameter whose value is the Powertools layer ARN for this architecture and release
+    (``version`` defaults to the aws-lambda-powertools pin in requirements.txt)."""
+    return f"{POWERTOOLS_SSM_PREFIX}/{architecture}/{LAMBDA_PYTHON}/{version or powertools_version()}"
 
 
 class LambdaFactory(Construct):
@@ -210,15 +196,18 @@ class LambdaFactory(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         self._environment = environment
-        self.code = lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=list(ASSET_EXCLUDES))
+        # rootwatch's Lambda code and the pinned boto3/botocore, staged from this interpreter (infra/lambda_asset.py).
+        self.code = lambda_.Code.from_asset(str(stage_asset()), exclude=asset_exclude())
         self.architecture = (
             lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64" else lambda_.Architecture.X86_64
         )
+        # The layer ARN is read at deploy time from AWS's public parameter for the pinned release (a CloudFormation
+        # parameter of type AWS::SSM::Parameter::Value<String>): no guessed layer version, and synth stays offline.
         self.layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "Powertools",
-            powertools_layer_arn(
-                cdk.Stack.of(self).region, config.lambda_architecture, config.powertools_layer_version
+            ssm.StringParameter.value_for_string_parameter(
+                self, powertools_layer_parameter(config.lambda_architecture)
             ),
         )
 
@@ -270,7 +259,7 @@ class LambdaFactory(Construct):
             cdk.Acknowledgment(
                 id="AwsSolutions-L1",
                 reason="Pinned to python3.13, the runtime the code is tested for and whose Powertools layer "
-                "(AWSLambdaPowertoolsPythonV3-python313) is pinned in config; python3.13 is supported until 2029.",
+                "(AWSLambdaPowertoolsPythonV3-python313, the pinned release) it uses; supported until 2029.",
             )
         )
         return function
@@ -379,6 +368,15 @@ class Workflow(Construct):
                 resources=[table.table_arn],
             )
         )
+        # When PrepareRun failed, FinishRun names the organization in the run alert (services/run.py
+        # organization_of): DescribeOrganization, which has no resource-level permissions.
+        self.finish.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="NameOrganizationInRunAlert",
+                actions=["organizations:DescribeOrganization"],
+                resources=["*"],
+            )
+        )
         alerting.grant_publish(self.finish)
 
         xray = (
@@ -407,7 +405,12 @@ class Workflow(Construct):
             "The root user of any member account (the org changes; AssumeRoot takes the account as "
             "TargetPrincipal), and ONLY with the sts:TaskPolicyArn condition = IAMAuditRootUserCredentials.",
         )
-        acknowledge_wildcard_resources(self.finish.role, ["*"], xray)  # type: ignore[arg-type]
+        acknowledge_wildcard_resources(
+            self.finish.role,  # type: ignore[arg-type]
+            ["*"],
+            "organizations:DescribeOrganization (naming the organization in the alert of a run whose PrepareRun "
+            "failed) supports no resource-level permissions (Resource must be '*'). " + xray,
+        )
         acknowledge_wildcard_resources(
             self.finish.role,  # type: ignore[arg-type]
             [objects(MANIFESTS_PREFIX), objects(RESULTS_PREFIX)],

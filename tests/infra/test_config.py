@@ -13,6 +13,7 @@ import pytest
 
 from infra.app import cdk_json_context, check_known_keys
 from infra.config import ConfigError, load_config, validate_cron
+from infra.lambda_asset import pinned_version
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,7 +115,6 @@ def test_log_retention_must_be_a_value_cloudwatch_accepts():
         ("scheduleTimezone", "Mars/Olympus"),
         ("resourcePrefix", "Root Watch"),
         ("historyRetentionDays", 0),
-        ("powertoolsLayerVersion", None),
         ("auditRegion", "moon-1"),
     ],
 )
@@ -181,14 +181,22 @@ def test_x86_and_destroy_change_the_architecture_layer_and_deletion_protection()
     _, stack = build_app(context, nag=False, env=cdk.Environment(account="111111111111", region="us-west-2"))
     function = stack.workflow.audit.node.default_child
     assert stack.resolve(function.architectures) == ["x86_64"]
-    version = context["rootwatch:powertoolsLayerVersion"]
-    assert stack.resolve(function.layers) == [
-        f"arn:aws:lambda:us-west-2:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:{version}"
-    ]
+    (layer,) = stack.resolve(function.layers)
+    parameters = {stack.resolve(c.logical_id): c for c in stack.node.find_all() if isinstance(c, cdk.CfnParameter)}
+    assert parameters[layer["Ref"]].type == "AWS::SSM::Parameter::Value<String>"
+    version = pinned_version("aws-lambda-powertools")
+    assert parameters[layer["Ref"]].default == f"/aws/service/powertools/python/x86_64/python3.13/{version}"
     table = stack.storage.table.node.default_child
     assert stack.resolve(table.deletion_protection_enabled) is False
     assert table.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.DELETE
     assert stack.resolve(function.function_name) == "rw-test-audit-account"
+
+
+def test_the_removed_layer_version_key_is_refused_saying_what_replaced_it():
+    with pytest.raises(ConfigError) as caught:
+        check_known_keys({"rootwatch:powertoolsLayerVersion": 36})
+    message = str(caught.value)
+    assert "rootwatch:powertoolsLayerVersion" in message and "requirements.txt" in message and "\n" not in message
 
 
 def test_every_config_key_is_documented_for_operators():

@@ -1,15 +1,20 @@
-"""The Lambda asset: small, without the local-only code, and complete enough for the handlers to import."""
+"""The Lambda asset: rootwatch's Lambda code plus the pinned SDK, without the local-only code, complete enough
+for the handlers to import, and small."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from infra.lambda_asset import SDK_SERVICES, AssetError, pinned_version, sdk_distributions
 
 HANDLERS = ("rootwatch.handlers.prepare_run", "rootwatch.handlers.audit_account", "rootwatch.handlers.finish_run")
 
@@ -21,12 +26,21 @@ def asset_dir(synthesized) -> Path:
     return synthesized.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
 
 
-def test_asset_zips_to_under_one_megabyte(asset_dir):
+def _zipped_size(asset_dir: Path, top: tuple[str, ...] | None = None) -> int:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in asset_dir.rglob("*"):
-            archive.write(path, path.relative_to(asset_dir))
-    assert buffer.tell() < 1_000_000
+            if path.is_file() and (top is None or path.relative_to(asset_dir).parts[0] in top):
+                archive.write(path, path.relative_to(asset_dir))
+    return buffer.tell()
+
+
+def test_asset_zips_to_under_three_megabytes_and_the_code_to_under_one(asset_dir):
+    """With botocore's data pruned to the services the functions call: ~1.7 MB zipped (~17 MB unpruned)."""
+    assert _zipped_size(asset_dir) < 3_000_000
+    assert _zipped_size(asset_dir, ("rootwatch",)) < 1_000_000
+    assert not (asset_dir / "botocore" / "data" / "ec2").exists()
+    assert (asset_dir / "botocore" / "data" / "organizations").is_dir()
 
 
 def test_asset_leaves_out_the_cli_sandbox_tests_and_local_only_data(asset_dir):
@@ -50,12 +64,85 @@ import importlib
 for name in {HANDLERS!r}:
     module = importlib.import_module(name)
     assert callable(module.handler), name
+import botocore
+assert botocore.__file__.startswith({str(asset_dir)!r}), botocore.__file__
 loaded = [m.__file__ for n, m in sys.modules.items() if n.startswith('rootwatch') and getattr(m, '__file__', None)]
 outside = [f for f in loaded if not f.startswith({str(asset_dir)!r})]
 assert not outside, outside
 print(len(loaded))
 """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-B", "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout.strip()) >= len(HANDLERS)
+
+
+#: A ListAccounts answer as AWS gives it since Status was retired (2026-09-09): State only.
+LIST_ACCOUNTS_STATE_ONLY = {
+    "Accounts": [
+        {
+            "Id": "111122223333",
+            "Arn": "arn:aws:organizations::123456789012:account/o-abcdefghij/111122223333",
+            "Email": "prod@example.com",
+            "Name": "prod",
+            "State": "ACTIVE",
+            "JoinedMethod": "CREATED",
+            "JoinedTimestamp": 1767225600.0,
+        }
+    ]
+}
+
+
+def test_the_asset_alone_carries_the_pinned_botocore_which_keeps_state(asset_dir):
+    """An isolated interpreter (-I -S: no site-packages, no PYTHON* variables) that sees ONLY the asset: the SDK
+    there is the pinned one, it parses a State-only ListAccounts answer keeping State, and it can create a client
+    for every service the functions call (botocore/data is pruned to those)."""
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(asset_dir)!r})
+import boto3, botocore, botocore.parsers, botocore.session
+assert botocore.__file__.startswith({str(asset_dir)!r}), botocore.__file__
+session = botocore.session.get_session()
+operation = session.get_service_model("organizations").operation_model("ListAccounts")
+parser = botocore.parsers.create_parser("json")
+body = json.dumps({LIST_ACCOUNTS_STATE_ONLY!r}).encode()
+parsed = parser.parse({{"body": body, "headers": {{}}, "status_code": 200}}, operation.output_shape)
+for service in {SDK_SERVICES!r}:
+    session.create_client(service, region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b")
+found = {{"botocore": botocore.__version__, "boto3": boto3.__version__, "account": parsed["Accounts"][0]}}
+print(json.dumps(found, default=str))
+"""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout)
+    assert found["botocore"] == pinned_version("botocore")
+    assert found["boto3"] == pinned_version("boto3")
+    assert found["account"]["State"] == "ACTIVE"
+    assert "Status" not in found["account"]
+
+
+def test_every_service_the_functions_call_is_kept_in_the_pruned_sdk(asset_dir):
+    """A client("x") for a service whose model was pruned would fail only in AWS: catch it here."""
+    called = set()
+    for path in (asset_dir / "rootwatch").rglob("*.py"):
+        called |= set(re.findall(r"""\.client\(\s*["']([a-z0-9-]+)["']""", path.read_text()))
+    assert called, "no client() calls found: the pattern is stale"
+    assert called <= set(SDK_SERVICES), sorted(called - set(SDK_SERVICES))
+
+
+def test_synth_fails_naming_the_package_when_the_installed_sdk_is_not_the_pin(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("boto3==1.44.5\nbotocore==1.39.0\n")
+    with pytest.raises(AssetError) as caught:
+        sdk_distributions(requirements)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("botocore ") and "pins 1.39.0" in message
+
+
+def test_the_sdk_shipped_is_boto3_and_its_pure_python_dependencies():
+    names = {d.metadata["Name"].lower().replace("_", "-") for d in sdk_distributions()}
+    assert names == {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}

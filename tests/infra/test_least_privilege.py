@@ -155,6 +155,16 @@ def test_finish_lambda_writes_only_results_and_publishes_only_to_its_topic(synth
     assert {a for a in _all_actions(statements) if a.startswith("s3:")} == {"s3:GetObject", "s3:PutObject"}
 
 
+def test_finish_lambda_may_describe_the_organization_and_nothing_else_in_organizations(synthesized):
+    """FinishRun names the organization in the alert when PrepareRun failed (services/run.py organization_of)."""
+    statements = _role_statements(synthesized, "WorkflowFunctionsFinishRunRole")
+    org = [s for s in statements if any(a.startswith(("organizations:", "iam:")) for a in _actions(s))]
+    assert len(org) == 1
+    assert _actions(org[0]) == {"organizations:DescribeOrganization"}
+    assert _resources(org[0]) == ["*"]  # DescribeOrganization has no resource-level permissions
+    assert org[0]["Effect"] == "Allow" and "Condition" not in org[0]
+
+
 def test_each_lambda_writes_only_its_own_log_group(synthesized):
     for name in ("PrepareRun", "AuditAccount", "FinishRun"):
         statements = _role_statements(synthesized, f"WorkflowFunctions{name}Role")

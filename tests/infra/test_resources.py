@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from rootwatch.domain.records import RECORD_FIELDS
 from rootwatch.handlers.settings import REQUIRED as LAMBDA_REQUIRED_ENV
 
+from infra.lambda_asset import pinned_version
 from infra.workflow import DEFINITION_FILE, DEFINITION_PLACEHOLDERS
 
-from .conftest import REGION
+from .conftest import ACCOUNT, REGION
 
 
 def _logical_id(synthesized, resource_type: str, prefix: str) -> str:
@@ -99,8 +101,8 @@ def test_topic_is_kms_encrypted_tls_only_with_one_email_subscription_per_address
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert synthesized.resources[key_id]["Properties"]["EnableKeyRotation"] is True
     (policy,) = synthesized.of_type("AWS::SNS::TopicPolicy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny"
+    (statement,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert statement["Principal"] == "*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     subscriptions = synthesized.of_type("AWS::SNS::Subscription").values()
     assert sorted(s["Properties"]["Endpoint"] for s in subscriptions) == sorted(
@@ -110,10 +112,44 @@ def test_topic_is_kms_encrypted_tls_only_with_one_email_subscription_per_address
     assert all(s["Properties"]["TopicArn"] == {"Ref": topic_id} for s in subscriptions)
 
 
+ALARM_SOURCE = {
+    "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:rootwatch-*"},
+}
+
+
 def test_cloudwatch_may_use_the_topic_key_so_alarms_can_publish(synthesized):
     key = synthesized.one("AWS::KMS::Key")["Properties"]["KeyPolicy"]
     (statement,) = [s for s in key["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert statement["Effect"] == "Allow"
     assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert statement["Condition"] == ALARM_SOURCE
+
+
+def test_topic_policy_lets_this_stacks_alarms_publish(synthesized):
+    """enforce_ssl replaces SNS's default topic policy: without an Allow for cloudwatch.amazonaws.com the
+    alarms' notifications would be refused."""
+    topic_id = _logical_id(synthesized, "AWS::SNS::Topic", "AlertingAlerts")
+    (policy,) = synthesized.of_type("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    (statement,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": topic_id}
+    assert statement["Condition"] == ALARM_SOURCE
+
+
+def test_every_alarm_matches_the_source_arn_the_topic_and_key_allow(synthesized):
+    pattern = ALARM_SOURCE["ArnLike"]["aws:SourceArn"]
+    alarms = synthesized.of_type("AWS::CloudWatch::Alarm").values()
+    assert alarms
+    for alarm in alarms:
+        name = alarm["Properties"]["AlarmName"]
+        assert fnmatch.fnmatchcase(f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}", pattern), name
 
 
 # --- Lambdas ----------------------------------------------------------------------------------------
@@ -121,8 +157,16 @@ def test_cloudwatch_may_use_the_topic_key_so_alarms_can_publish(synthesized):
 
 def test_lambdas_run_python313_arm64_with_the_pinned_powertools_layer_tracing_and_json_logs(synthesized):
     functions = synthesized.of_type("AWS::Lambda::Function")
-    version = synthesized.context["rootwatch:powertoolsLayerVersion"]
-    layer = f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
+    version = pinned_version("aws-lambda-powertools")
+    # The layer ARN is AWS's public SSM parameter for the pinned release, read by CloudFormation at deploy time.
+    (parameter,) = [
+        k for k, p in synthesized.template["Parameters"].items() if p.get("Default", "").startswith("/aws/service/")
+    ]
+    assert synthesized.template["Parameters"][parameter] == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": f"/aws/service/powertools/python/arm64/python3.13/{version}",
+    }
+    layer = {"Ref": parameter}
     handlers = set()
     for logical_id, function in functions.items():
         props = function["Properties"]

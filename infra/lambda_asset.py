@@ -1,0 +1,261 @@
+"""The functions' code asset: rootwatch's Lambda code plus the pinned AWS SDK, staged without Docker or network.
+
+Why the SDK ships with the functions (docs/deploying.md, "boto3: pinned and shipped"): Organizations
+ListAccounts returns only ``State`` since ``Status`` was retired (2026-09-09), and botocore older than
+1.40.27 drops ``State`` when parsing. The runtime's boto3 version is not promised, so the functions bring
+the exact boto3/botocore that ``requirements.txt`` pins. Lambda searches ``/var/task`` (the function code)
+before the runtime's packages, so these copies win.
+
+How, deterministically and offline: the distributions are copied from the running interpreter's
+site-packages (the venv ``make`` builds from ``requirements.txt``), file by file from their
+``importlib.metadata`` records. boto3 and botocore must equal their pins, and every other distribution
+must satisfy its dependents' requirements for the Lambda runtime's Python, or synth fails with one line
+naming the package. All of them must be pure Python (the host's Python and architecture do not matter).
+``botocore/data`` (and ``boto3/data``) keep only the services the functions call.
+
+The staged tree is content-addressed under ``build/lambda-asset/<key>/`` (gitignored), built once per
+key and reused, so concurrent synths never see a half-written tree and the asset hash is stable.
+No aws_cdk import here: the benchmarks and tests stage the asset without building a stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
+BUILD_DIR = REPO_ROOT / "build" / "lambda-asset"
+
+#: The Lambda runtime's Python (``Runtime.PYTHON_3_13``): requirement markers are evaluated for it.
+TARGET_PYTHON = "3.13"
+#: The SDK distributions shipped: boto3 and everything it needs at run time (computed and checked at staging).
+SDK_ROOT = "boto3"
+#: These must equal their ``requirements.txt`` pins exactly.
+PINNED_SDK = ("boto3", "botocore")
+#: The AWS services the functions create clients for; ``botocore/data`` keeps only these (plus its
+#: top-level files: endpoints, partitions, retry and default-configuration data). ``xray``: the X-Ray SDK
+#: (Powertools Tracer, from the layer) creates its sampling client with this botocore when it is imported.
+SDK_SERVICES = ("dynamodb", "iam", "organizations", "s3", "sns", "sts", "xray")
+POWERTOOLS_DISTRIBUTION = "aws-lambda-powertools"
+
+#: Parts of the ``rootwatch`` package the functions never run (local-only: CLI, sandbox, analytics, ...).
+LOCAL_ONLY = (
+    "__main__.py",
+    "cli",
+    "sandbox",
+    "statemachine",
+    "queries",
+    "analytics",
+    "report",
+    "operations",
+    "tests",
+)
+#: What a dist-info directory contributes to the asset: its metadata and its licence/notice files.
+_DIST_INFO_KEEP = re.compile(r"^(METADATA|WHEEL|top_level\.txt|(LICEN[CS]E|NOTICE|COPYING|AUTHORS)[^/]*|licenses/.+)$")
+_COMPLETE = ".complete"
+_KEEP_BUILDS = 6
+
+
+class AssetError(RuntimeError):
+    """The Lambda asset cannot be built as pinned (one line, names the package)."""
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_pins(path: Path = REQUIREMENTS) -> dict[str, str]:
+    """``name -> version`` for every ``name==version`` line of a requirements file (extras dropped)."""
+    pins: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;]+)", line)
+        if match:
+            pins[_canonical(match.group(1))] = match.group(3)
+    return pins
+
+
+def pinned_version(name: str, path: Path = REQUIREMENTS) -> str:
+    """The version ``requirements.txt`` pins for ``name``; AssetError when it is not pinned with ``==``."""
+    pins = requirement_pins(path)
+    if _canonical(name) not in pins:
+        raise AssetError(f"{name} is not pinned (name==version) in {path.name}")
+    return pins[_canonical(name)]
+
+
+def powertools_version(path: Path = REQUIREMENTS) -> str:
+    """The pinned aws-lambda-powertools version: the public layer the functions use is this one."""
+    return pinned_version(POWERTOOLS_DISTRIBUTION, path)
+
+
+def _installed(name: str) -> metadata.Distribution:
+    try:
+        return metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        raise AssetError(
+            f"{name} is not installed in this Python ({sys.executable}); run `make` to build .venv"
+        ) from None
+
+
+def sdk_distributions(requirements: Path = REQUIREMENTS) -> list[metadata.Distribution]:
+    """boto3 and its run-time dependency closure for the Lambda runtime's Python, checked (see the module doc)."""
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+
+    environment = {str(key): str(value) for key, value in default_environment().items()} | {
+        "python_version": TARGET_PYTHON,
+        "python_full_version": f"{TARGET_PYTHON}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "extra": "",
+    }
+    pins = requirement_pins(requirements)
+    found: dict[str, metadata.Distribution] = {}
+    pending = [_canonical(SDK_ROOT)]
+    while pending:
+        name = pending.pop(0)
+        if name in found:
+            continue
+        dist = _installed(name)
+        found[name] = dist
+        if name in PINNED_SDK:
+            pin = pins.get(name)
+            if pin is None:
+                raise AssetError(f"{name} is not pinned (name==version) in {requirements.name}")
+            if dist.version != pin:
+                raise AssetError(
+                    f"{name} {dist.version} is installed but {requirements.name} pins {pin}; "
+                    "run `make` (pip install -r requirements.txt) before synth"
+                )
+        wheel = dist.read_text("WHEEL") or ""
+        if "Root-Is-Purelib: true" not in wheel:
+            raise AssetError(f"{name} {dist.version} is not a pure-Python distribution; it cannot be copied as is")
+        for text in dist.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
+            dependency = _canonical(requirement.name)
+            installed = _installed(dependency).version
+            if not requirement.specifier.contains(installed, prereleases=True):
+                raise AssetError(
+                    f"{dependency} {installed} is installed but {name} {dist.version} requires "
+                    f"{dependency}{requirement.specifier}"
+                )
+            pending.append(dependency)
+    return [found[name] for name in sorted(found)]
+
+
+def _sdk_file_kept(path: PurePosixPath) -> bool:
+    """Whether one file of an SDK distribution goes into the asset (pruning; no caches, no scripts)."""
+    parts = path.parts
+    if parts[0] == ".." or "__pycache__" in parts or path.suffix == ".pyc":
+        return False
+    if parts[0].endswith(".dist-info"):
+        return bool(_DIST_INFO_KEEP.match("/".join(parts[1:])))
+    if parts[:2] in {("botocore", "data"), ("boto3", "data")} and len(parts) > 3:
+        return parts[2] in SDK_SERVICES and not parts[-1].startswith("examples-")
+    return True
+
+
+def _sdk_files(distributions: Iterable[metadata.Distribution]) -> Iterator[tuple[str, Path]]:
+    for dist in distributions:
+        for file in dist.files or []:
+            relative = PurePosixPath(file.as_posix())
+            if _sdk_file_kept(relative):
+                yield relative.as_posix(), Path(str(dist.locate_file(file)))
+
+
+def _code_files() -> Iterator[tuple[str, Path]]:
+    package = LAMBDAS_DIR / "rootwatch"
+    for path in sorted(package.rglob("*")):
+        relative = path.relative_to(package)
+        if not path.is_file() or "__pycache__" in relative.parts or path.suffix == ".pyc":
+            continue
+        if relative.parts[0] in LOCAL_ONLY:
+            continue
+        yield (PurePosixPath("rootwatch") / relative.as_posix()).as_posix(), path
+
+
+def asset_files(requirements: Path = REQUIREMENTS) -> dict[str, Path]:
+    """Every file of the asset: its path inside the asset -> the file to copy."""
+    files = dict(_code_files())
+    for relative, source in _sdk_files(sdk_distributions(requirements)):
+        if relative in files:
+            raise AssetError(f"{relative} is both rootwatch code and an SDK file")
+        files[relative] = source
+    return dict(sorted(files.items()))
+
+
+def _key(files: dict[str, Path]) -> str:
+    digest = hashlib.sha256()
+    for relative, source in files.items():
+        digest.update(relative.encode() + b"\0")
+        if relative.startswith("rootwatch/"):
+            digest.update(hashlib.sha256(source.read_bytes()).digest())
+        else:  # installed files change only with their distribution: name, size and mtime are enough
+            stat = source.stat()
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:20]
+
+
+_STAGED: dict[str, Path] = {}
+
+
+def stage_asset(requirements: Path = REQUIREMENTS, build_dir: Path = BUILD_DIR) -> Path:
+    """The staged asset directory (built if needed): rootwatch's Lambda code and the pinned SDK."""
+    files = asset_files(requirements)
+    key = _key(files)
+    if key in _STAGED and (_STAGED[key] / _COMPLETE).exists():
+        return _STAGED[key]
+    final = build_dir / key
+    if not (final / _COMPLETE).exists():
+        build_dir.mkdir(parents=True, exist_ok=True)
+        temporary = build_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            for relative, source in files.items():
+                target = temporary / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                target.chmod(0o644)  # Lambda needs world-readable files
+            (temporary / _COMPLETE).write_text(key)
+            try:
+                temporary.rename(final)
+            except OSError:  # another process staged the same key first: use theirs
+                if not (final / _COMPLETE).exists():
+                    raise
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        _prune_old_builds(build_dir, keep=final)
+    _STAGED[key] = final
+    return final
+
+
+def _prune_old_builds(build_dir: Path, keep: Path) -> None:
+    """Remove all but the newest few staged trees (an hour old at least: another synth may be reading one)."""
+    builds = sorted(
+        (p for p in build_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[_KEEP_BUILDS - 1 :]:
+        if time.time() - old.stat().st_mtime > 3600:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def asset_exclude() -> list[str]:
+    """Files of the staged tree that are not deployed: the completion marker, and bytecode that an import
+    from the tree (the benchmark's) may have left there."""
+    return [_COMPLETE, "**/__pycache__", "**/*.pyc"]
