@@ -133,3 +133,23 @@ def _credentials(member: str) -> dict[str, str]:
         "aws_session_token": credentials["SessionToken"],
         "region_name": REGION,
     }
+
+
+def test_a_fault_with_after_lets_that_many_calls_through_then_fails_count_times(sandbox):
+    (member, other) = build_org()
+    sandbox.add_fault(member, "AssumeRoot", "InternalFailure", count=1, after=2)
+    sts = _sts()
+
+    assert assume_root(other, sts=sts)["Credentials"]  # another account's calls do not count
+    assert assume_root(member, sts=sts)["Credentials"]
+    assert assume_root(member, sts=sts)["Credentials"]
+    assert error_of(assume_root, member, sts=sts)["Code"] == "InternalFailure"
+    assert assume_root(member, sts=sts)["Credentials"]  # count spent
+
+
+@pytest.mark.parametrize("after", [-1, 1.5, "2", True])
+def test_a_fault_with_an_invalid_after_is_refused_naming_it(sandbox, after):
+    (member, _) = build_org()
+    with pytest.raises(SeedingError, match="after: expected a non-negative integer") as refused:
+        sandbox.add_fault(member, "AssumeRoot", "Throttling", count=1, after=after)
+    assert refused.value.status == 400
