@@ -109,6 +109,14 @@ def test_repeating_an_audit_in_the_same_run_gives_the_same_transition(store):
     assert store.latest(ACCOUNT)["alerted_run_id"] == "n2" and store.latest(ACCOUNT)["alerted_kinds"] == ["password"]
 
 
+def test_re_running_a_committed_run_gives_the_same_transition(store):
+    night(store, ok("n1", "mfa"))
+    first = night(store, ok("n2", "password", day="23"))
+    again = store.record_audit(ok("n2", "password", day="23"))  # n2 re-run after its FinishRun committed
+    assert first.appeared == again.appeared == ["password"] and first.disappeared == again.disappeared == ["mfa"]
+    assert not again.first_audit
+
+
 def test_a_run_that_never_committed_leaves_the_appearance_for_the_next_run(store):
     night(store, ok("n1"))
     lost = store.record_audit(ok("n2", "password", day="23"))  # FinishRun of n2 died before committing

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from rootwatch.domain.records import AuditRecord, AuditStatus
-from rootwatch.domain.transitions import Baseline, compute_transition
+from rootwatch.domain.transitions import Baseline, compute_transition, ordered_kinds
 
 PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expires_at"
@@ -177,7 +177,12 @@ class StatusStore:
     def _alerted_baseline(self, record: AuditRecord, old: Mapping[str, Any]) -> Baseline | None:
         """What this audit is compared with: the alerted baseline of the latest item as it was."""
         if "alerted" in old or not old:
-            return _baseline(old.get("alerted"))
+            alerted = old.get("alerted") or {}
+            if alerted.get("run_id") == record.run_id:
+                # This run already committed (a re-run after FinishRun): compare with what it compared with.
+                previous = alerted.get("previous_kinds")
+                return None if previous is None else Baseline(frozenset(previous))
+            return _baseline(alerted)
         # Every audit writes ``alerted`` (empty until FinishRun first commits). An item without it was
         # written before it existed (rootwatch 0.1): it has only ``known`` and the ``baseline`` that run
         # was compared with. Adopt what that version compared with, once, so an
@@ -220,7 +225,11 @@ class StatusStore:
         for record in records:
             if record.status != AuditStatus.OK or not (record.appeared or record.disappeared or record.first_audit):
                 continue
-            alerted = {"kinds": record.present_kinds(), "run_id": record.run_id, "scanned_at": record.scanned_at}
+            present = record.present_kinds()
+            alerted: dict[str, Any] = {"kinds": present, "run_id": record.run_id, "scanned_at": record.scanned_at}
+            # What this run was compared with, so a re-run of the same run gets the same transition.
+            previous = set(present) - set(record.appeared) | set(record.disappeared)
+            alerted["previous_kinds"] = None if record.first_audit else ordered_kinds(previous)
             try:
                 self._client.update_item(
                     TableName=self.table_name,
