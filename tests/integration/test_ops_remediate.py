@@ -534,3 +534,14 @@ def test_two_deployed_stacks_are_ambiguous_and_refused(org, monkeypatch, capsys)
     err = capsys.readouterr().err
     one_error_line(err, "--table", first, second)
     assert all_root_states(org) == before
+
+
+def test_a_hostile_account_name_is_printed_as_plain_text_in_the_plan(org, capsys):
+    from rootwatch.sandbox import orgview
+
+    backend = orgview.management_backend(org["a"])
+    orgview.find_account(backend, org["a"]).name = "prod\r\x1b[2Kother-account\x9b"
+    code = main(["remediate", "delete-root-credentials", "--accounts", org["a"]])
+    out = capsys.readouterr().out
+    assert code == 0 and f"account {org['a']} (prod [2Kother-account)" in out
+    assert not any(ch in out for ch in "\r\x1b\x9b")

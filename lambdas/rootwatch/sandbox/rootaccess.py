@@ -33,6 +33,7 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.models import AccountSummary
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
 
+from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
 from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
 from rootwatch.sandbox import orgview, rootuser_api
 from rootwatch.sandbox.rootstate import (
@@ -55,8 +56,8 @@ SERVICE_NOT_ENABLED = "Service not enabled for AWS Organizations."
 ROOT_SESSIONS_NOT_ENABLED = "Root sessions feature is not enabled for your AWS Organization."
 EXPIRED_TOKEN = "The security token included in the request is expired"  # noqa: S105 - an error message
 
-_TARGET_ACCOUNT = re.compile(r"^(?:arn:aws:iam::)?(\d{12})(?::root)?$")
-_ACCOUNT_ARN = re.compile(r"^arn:aws:iam::(\d{12}):root$")
+_TARGET_ACCOUNT = re.compile(rf"(?:arn:aws:iam::)?({ACCOUNT_ID_REGEX})(?::root)?", re.ASCII)
+_ACCOUNT_ARN = re.compile(rf"arn:aws:iam::({ACCOUNT_ID_REGEX}):root", re.ASCII)
 
 #: moto service name -> IAM action prefix, where they differ.
 _ACTION_PREFIX = {"stepfunctions": "states", "sns": "sns", "elbv2": "elasticloadbalancing"}
@@ -197,8 +198,8 @@ def _parse_assume_root(params: dict[str, Any]) -> tuple[str, TaskPolicy, int]:
             f"Value '{target}' at 'targetPrincipal' failed to satisfy constraint: "
             "Member must have length less than or equal to 2048"
         )
-    match = _TARGET_ACCOUNT.match(target)
-    if match is None or (target.startswith("arn:") and not _ACCOUNT_ARN.match(target)):
+    match = _TARGET_ACCOUNT.fullmatch(target)
+    if match is None or (target.startswith("arn:") and not _ACCOUNT_ARN.fullmatch(target)):
         raise SandboxError(
             "ValidationError",
             f"Invalid TargetPrincipal '{target}': expected an AWS account ID or arn:aws:iam::<account-id>:root.",

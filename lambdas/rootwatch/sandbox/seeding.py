@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from rootwatch.domain.account_ids import is_account_id
 from rootwatch.sandbox import orgview
 from rootwatch.sandbox.rootstate import (
     STATE,
@@ -59,7 +60,7 @@ def _body(body: object) -> dict[str, Any]:
 
 def _known_account_id(body: dict[str, Any]) -> str:
     account_id = body.get("account_id")
-    if not isinstance(account_id, str) or len(account_id) != 12 or not account_id.isdigit():
+    if not is_account_id(account_id):
         raise SeedingError(400, f"account_id: expected a 12-digit account id string, got {account_id!r}")
     backend = orgview.management_backend(account_id)
     if backend is None or orgview.find_account(backend, account_id) is None:

@@ -24,6 +24,7 @@ from rootwatch.cli.common import account_id_type, account_ids_type, add_aws_args
 from rootwatch.cli.output import FORMATS, open_output, render
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
+from rootwatch.domain.plaintext import plain_text
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditStatus
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.operations.consent import Consent
@@ -319,7 +320,8 @@ def _header(operation: str, caller: CallerContext, consent: Consent, log_destina
 
 
 def _label(plan: AccountPlan) -> str:
-    return f"{plan.account_id} ({plan.account_name})" if plan.account_name else plan.account_id
+    """The account as the operator confirms it: the name is plain text (a hostile name cannot redraw the line)."""
+    return f"{plan.account_id} ({plain_text(plan.account_name)})" if plan.account_name else plan.account_id
 
 
 def _plan_error(plan: AccountPlan) -> str | None:
