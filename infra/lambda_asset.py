@@ -13,6 +13,12 @@ must satisfy its dependents' requirements for the Lambda runtime's Python, or sy
 naming the package. All of them must be pure Python (the host's Python and architecture do not matter).
 ``botocore/data`` (and ``boto3/data``) keep only the services the functions call.
 
+Bytecode: ``/var/task`` is read-only, so modules shipped as source are compiled at every cold start
+(botocore alone: ~0.4 s instead of ~0.15 s). The tree is therefore byte-compiled for the runtime's Python
+(``unchecked-hash`` .pyc files, file names rewritten to ``/var/task``: reproducible) by a python3.13 found
+on this host (``ROOTWATCH_LAMBDA_PYTHON``, ``python3.13`` on PATH, or pyenv's). Without one the asset ships
+as source only, and the stack carries a synth warning saying so.
+
 The staged tree is content-addressed under ``build/lambda-asset/<key>/`` (gitignored), built once per
 key and reused, so concurrent synths never see a half-written tree and the asset hash is stable.
 No aws_cdk import here: the benchmarks and tests stage the asset without building a stack.
@@ -20,6 +26,7 @@ No aws_cdk import here: the benchmarks and tests stage the asset without buildin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -199,8 +206,27 @@ def asset_files(requirements: Path = REQUIREMENTS) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
-def _key(files: dict[str, Path]) -> str:
-    digest = hashlib.sha256()
+@functools.cache
+def target_python() -> str | None:
+    """A python3.13 (the Lambda runtime's version) on this host to byte-compile the asset with, or None."""
+    candidates = [os.environ.get("ROOTWATCH_LAMBDA_PYTHON")]
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == TARGET_PYTHON:
+        candidates.append(sys.executable)
+    candidates.append(shutil.which(f"python{TARGET_PYTHON}"))
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(str(p) for p in pyenv.glob(f"{TARGET_PYTHON}.*/bin/python{TARGET_PYTHON}"))
+    import subprocess
+
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    for candidate in dict.fromkeys(c for c in candidates if c and Path(c).is_file()):
+        done = subprocess.run([candidate, "-c", probe], capture_output=True, text=True, check=False, timeout=60)
+        if done.returncode == 0 and done.stdout.strip() == TARGET_PYTHON:  # a pyenv shim may not be one
+            return candidate
+    return None
+
+
+def _key(files: dict[str, Path], compiler: str | None = None) -> str:
+    digest = hashlib.sha256(f"bytecode:{compiler and Path(compiler).resolve()}".encode())
     for relative, source in files.items():
         digest.update(relative.encode() + b"\0")
         if relative.startswith("rootwatch/"):
@@ -217,7 +243,8 @@ _STAGED: dict[str, Path] = {}
 def stage_asset(requirements: Path = REQUIREMENTS, build_dir: Path = BUILD_DIR) -> Path:
     """The staged asset directory (built if needed): rootwatch's Lambda code and the pinned SDK."""
     files = asset_files(requirements)
-    key = _key(files)
+    compiler = target_python()
+    key = _key(files, compiler)
     if key in _STAGED and (_STAGED[key] / _COMPLETE).exists():
         return _STAGED[key]
     final = build_dir / key
@@ -230,7 +257,8 @@ def stage_asset(requirements: Path = REQUIREMENTS, build_dir: Path = BUILD_DIR) 
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
                 target.chmod(0o644)  # Lambda needs world-readable files
-            (temporary / _COMPLETE).write_text(key)
+            bytecode = compiler is not None and _compile(compiler, temporary)
+            (temporary / _COMPLETE).write_text("bytecode" if bytecode else "source only")
             try:
                 temporary.rename(final)
             except OSError:  # another process staged the same key first: use theirs
@@ -241,6 +269,21 @@ def stage_asset(requirements: Path = REQUIREMENTS, build_dir: Path = BUILD_DIR) 
         _prune_old_builds(build_dir, keep=final)
     _STAGED[key] = final
     return final
+
+
+def _compile(python: str, tree: Path) -> bool:
+    """Byte-compile ``tree`` for /var/task with ``python``; False (source only) if that fails."""
+    import subprocess
+
+    command = [python, "-m", "compileall", "-q", "-j", "1", "--invalidation-mode", "unchecked-hash"]
+    command += ["-s", str(tree), "-p", "/var/task", str(tree)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    return done.returncode == 0
+
+
+def has_bytecode(asset: Path) -> bool:
+    """Whether a staged tree was byte-compiled for the Lambda runtime's Python."""
+    return (asset / _COMPLETE).read_text() == "bytecode"
 
 
 def _prune_old_builds(build_dir: Path, keep: Path) -> None:
@@ -256,6 +299,8 @@ def _prune_old_builds(build_dir: Path, keep: Path) -> None:
 
 
 def asset_exclude() -> list[str]:
-    """Files of the staged tree that are not deployed: the completion marker, and bytecode that an import
-    from the tree (the benchmark's) may have left there."""
-    return [_COMPLETE, "**/__pycache__", "**/*.pyc"]
+    """Files of the staged tree that are not deployed: the completion marker, and bytecode for any Python
+    but the runtime's (an import from the tree with another Python may have left some)."""
+    tag = TARGET_PYTHON.replace(".", "")
+    others = [f"**/*.cpython-3{minor}*.pyc" for minor in range(6, 30) if f"3{minor}" != tag]
+    return [_COMPLETE, *others]
