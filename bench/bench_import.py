@@ -56,6 +56,35 @@ def wall_ms(module: str = MODULE) -> float:
     return float(done.stdout.strip())
 
 
+def asset_sdk_ms(runs: int = RUNS) -> tuple[str, float, float] | None:
+    """(python, median ms with the asset's bytecode, median ms as source) of importing botocore's client stack
+    from the staged Lambda asset ALONE (-I -S -B) under python3.13, as /var/task serves it; None without 3.13."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    sys.path[:0] = [p for p in (str(Path(__file__).resolve().parents[1]),) if p not in sys.path]
+    from infra.lambda_asset import stage_asset, target_python
+
+    python = target_python()
+    if python is None:
+        return None
+    staged = stage_asset()
+    code = "import sys, time; sys.path.insert(0, {!r}); t = time.perf_counter(); "
+    code += "import botocore.session, botocore.client, botocore.parsers; print((time.perf_counter() - t) * 1000)"
+    with tempfile.TemporaryDirectory() as tmp:
+        source_only = Path(tmp) / "asset"
+        shutil.copytree(staged, source_only, ignore=shutil.ignore_patterns("__pycache__"))
+
+        def one(tree: Path) -> float:
+            command = [python, "-I", "-S", "-B", "-c", code.format(str(tree))]
+            return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+        compiled = statistics.median(one(staged) for _ in range(runs))
+        source = statistics.median(one(source_only) for _ in range(runs))
+    return python, compiled, source
+
+
 def main() -> None:
     """Print the cold import time of the audit Lambda handler and what it spends it on."""
     try:
@@ -80,6 +109,13 @@ def main() -> None:
           f"budget {BUDGET_MS:.0f} ms: {'within' if wall < BUDGET_MS else 'OVER'}")  # fmt: skip
     adapter = statistics.median(total_ms(import_profile(ADAPTER)) for _ in range(3))
     print(f"of which the audit adapter alone ({ADAPTER}, botocore without boto3): {adapter:.0f} ms")
+    deployed = asset_sdk_ms()
+    if deployed is None:
+        print("as deployed: no python3.13 on this host, so the asset's botocore cannot be timed (nor byte-compiled)")
+    else:
+        python, compiled, source = deployed
+        print(f"as deployed: botocore's client stack imported from the Lambda asset alone with {python}: "
+              f"median {compiled:.0f} ms with its bytecode ({source:.0f} ms if it shipped as source only)")  # fmt: skip
     rows = runs[totals.index(median)] if median in totals else runs[0]
     print(f"\ntop {TOP} modules by self time:")
     for name, self_us, _ in sorted(rows, key=lambda r: r[1], reverse=True)[:TOP]:
