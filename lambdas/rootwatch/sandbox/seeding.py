@@ -60,7 +60,7 @@ def _body(body: object) -> dict[str, Any]:
 
 def _known_account_id(body: dict[str, Any]) -> str:
     account_id = body.get("account_id")
-    if not is_account_id(account_id):
+    if not isinstance(account_id, str) or not is_account_id(account_id):
         raise SeedingError(400, f"account_id: expected a 12-digit account id string, got {account_id!r}")
     backend = orgview.management_backend(account_id)
     if backend is None or orgview.find_account(backend, account_id) is None:
