@@ -24,6 +24,12 @@ PREFIX = "rootwatch:"
 
 ARCHITECTURES = ("arm64", "x86_64")
 REMOVAL_POLICIES = ("retain", "destroy")
+#: The functions' log level (Lambda's ApplicationLogLevel and Powertools' POWERTOOLS_LOG_LEVEL; both accept these).
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+#: botocore retry modes the functions' clients may use (AWS_RETRY_MODE).
+SDK_RETRY_MODES = ("standard", "adaptive")
+#: The most attempts (first included) a function's botocore client may make per call (AWS_MAX_ATTEMPTS).
+MAX_SDK_ATTEMPTS = 20
 #: The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -50,6 +56,10 @@ CONFIG_KEYS = tuple(
         "auditRegion",
         "athenaBytesScannedCutoffMb",
         "exemptions",
+        "logLevel",
+        "metricsEnabled",
+        "sdkRetryMode",
+        "sdkMaxAttempts",
     )
 )
 
@@ -89,6 +99,10 @@ class RootwatchConfig:
     audit_region: str | None
     athena_bytes_scanned_cutoff_mb: int
     exemptions: tuple[dict[str, Any], ...]
+    log_level: str = "INFO"
+    metrics_enabled: bool = True
+    sdk_retry_mode: str = "adaptive"
+    sdk_max_attempts: int = 5
 
     @property
     def exemptions_json(self) -> str:
@@ -194,6 +208,21 @@ def _choice(key: str, raw: Any, choices: tuple[Any, ...]) -> Any:
     return candidate
 
 
+def _bool(key: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise ConfigError(key, f"{raw!r} is not a boolean", "true, false")
+
+
+def _log_level(key: str, raw: Any) -> str:
+    candidate = raw.strip().upper() if isinstance(raw, str) else raw
+    if candidate not in LOG_LEVELS:
+        raise ConfigError(key, f"{raw!r} is not allowed", ", ".join(LOG_LEVELS))
+    return str(candidate)
+
+
 def _emails(key: str, raw: Any) -> tuple[str, ...]:
     allowed = "a non-empty list of email addresses (or a comma-separated string)"
     if isinstance(raw, str):
@@ -280,4 +309,8 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
             "athenaBytesScannedCutoffMb", _get(context, "athenaBytesScannedCutoffMb", 1024), 10, 10_000_000
         ),
         exemptions=_exemptions("exemptions", _get(context, "exemptions")),
+        log_level=_log_level("logLevel", _get(context, "logLevel", "INFO")),
+        metrics_enabled=_bool("metricsEnabled", _get(context, "metricsEnabled", True)),
+        sdk_retry_mode=_choice("sdkRetryMode", _get(context, "sdkRetryMode", "adaptive"), SDK_RETRY_MODES),
+        sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 5), 1, MAX_SDK_ATTEMPTS),
     )

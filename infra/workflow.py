@@ -257,7 +257,7 @@ class LambdaFactory(Construct):
             memory_size=spec.memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            application_log_level_v2=getattr(lambda_.ApplicationLogLevel, config.log_level),
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=log_group,
             environment=self._environment,
@@ -298,6 +298,11 @@ class Workflow(Construct):
             "ROOTWATCH_EXEMPTIONS": config.exemptions_json,
             "POWERTOOLS_SERVICE_NAME": "rootwatch",
             "POWERTOOLS_METRICS_NAMESPACE": "rootwatch",
+            "POWERTOOLS_LOG_LEVEL": config.log_level,
+            "POWERTOOLS_METRICS_DISABLED": "false" if config.metrics_enabled else "true",
+            # botocore's own retries before a throttle reaches the state machine's Retry (handlers/settings.py).
+            "AWS_RETRY_MODE": config.sdk_retry_mode,
+            "AWS_MAX_ATTEMPTS": str(config.sdk_max_attempts),
             # Belt and braces: the global STS endpoint does not serve AssumeRoot (FACTS.md).
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
         }
