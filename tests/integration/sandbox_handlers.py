@@ -109,14 +109,25 @@ def placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
 def deploy_function(
-    lambda_client: Any, iam_client: Any, name: str, handler: str, variables: dict[str, str] | None = None
+    lambda_client: Any,
+    iam_client: Any,
+    name: str,
+    handler: str,
+    variables: dict[str, str] | None = None,
+    policy: dict[str, Any] | None = ALLOW_ALL,
 ) -> str:
     """Create a python3.13 function running ``tests.integration.sandbox_handlers.<handler>``; returns its ARN.
 
-    moto checks that the execution role exists, so the role ``<name>-role`` is created first.
+    moto checks that the execution role exists, so the role ``<name>-role`` is created first, with ``policy``
+    inline (the sandbox enforces it; the default allows everything, None gives the role no policy).
     """
     role = iam_client.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(ROLE_POLICY))
+    if policy is not None:
+        iam_client.put_role_policy(RoleName=f"{name}-role", PolicyName="inline", PolicyDocument=json.dumps(policy))
     function = lambda_client.create_function(
         FunctionName=name,
         Role=role["Role"]["Arn"],

@@ -1,13 +1,19 @@
 """The adapters the handlers pass to the services, built on first use and kept for the container's life.
 
 Nothing is built at import time: a test sets the environment, then invokes; a cold start builds only
-what its handler needs. The adapters are cached per ``Settings`` (in AWS: once per container; in the
-sandbox, where stacks share a process, once per stack).
+what its handler needs. The adapters are cached per ``Settings`` and per credentials (in AWS: once per
+container; in the sandbox, where functions share a process, once per stack and function role).
+
+The clients resolve credentials from the environment once, when built. In AWS each function has its own
+container, so that is its role; in the sandbox the functions of one stack share the same Settings but not
+their roles, so the cache is also keyed by the environment's access key id (a public identifier, not a
+secret): a function never reuses a client signed with another function's role.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.notifier import Notifier
@@ -20,22 +26,22 @@ from rootwatch.handlers.settings import ConfigError, Settings, settings
 def client_factory() -> ClientFactory:
     """Clients in the audit region; botocore retries throttling (adaptive, 5 attempts by default) before
     Step Functions does (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS, botocore's own variable names, override it)."""
-    return _client_factory(settings())
+    return _client_factory(settings(), _credentials_key())
 
 
 def status_store() -> StatusStore:
     """The status table."""
-    return _status_store(settings())
+    return _status_store(settings(), _credentials_key())
 
 
 def results_writer() -> ResultsWriter:
     """The results bucket."""
-    return _results_writer(settings())
+    return _results_writer(settings(), _credentials_key())
 
 
 def notifier() -> Notifier:
     """The alert topic."""
-    return _notifier(settings())
+    return _notifier(settings(), _credentials_key())
 
 
 def exemptions() -> tuple[Exemption, ...]:
@@ -55,25 +61,30 @@ def _exemptions(config: Settings) -> tuple[Exemption, ...]:
         raise ConfigError(f"environment variable ROOTWATCH_EXEMPTIONS: {exc}") from None
 
 
+def _credentials_key() -> str | None:
+    """Which credentials the environment holds (their access key id), so clients never cross roles."""
+    return os.environ.get("AWS_ACCESS_KEY_ID")
+
+
 @functools.lru_cache(maxsize=8)
-def _client_factory(config: Settings) -> ClientFactory:
+def _client_factory(config: Settings, credentials: str | None = None) -> ClientFactory:
     return ClientFactory(region=config.audit_region, retry_mode=config.retry_mode, max_attempts=config.max_attempts)
 
 
 @functools.lru_cache(maxsize=8)
-def _status_store(config: Settings) -> StatusStore:
-    client = _client_factory(config).client("dynamodb")
+def _status_store(config: Settings, credentials: str | None = None) -> StatusStore:
+    client = _client_factory(config, credentials).client("dynamodb")
     return StatusStore(client, config.table_name, history_ttl_days=config.history_ttl_days)
 
 
 @functools.lru_cache(maxsize=8)
-def _results_writer(config: Settings) -> ResultsWriter:
-    return ResultsWriter(_client_factory(config).client("s3"), config.bucket_name)
+def _results_writer(config: Settings, credentials: str | None = None) -> ResultsWriter:
+    return ResultsWriter(_client_factory(config, credentials).client("s3"), config.bucket_name)
 
 
 @functools.lru_cache(maxsize=8)
-def _notifier(config: Settings) -> Notifier:
-    return Notifier(_client_factory(config).client("sns"), config.topic_arn)
+def _notifier(config: Settings, credentials: str | None = None) -> Notifier:
+    return Notifier(_client_factory(config, credentials).client("sns"), config.topic_arn)
 
 
 def reset() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from moto import mock_aws
 
-from rootwatch.sandbox import patches, seeding
+from rootwatch.sandbox import iam_enforcement, patches, seeding
 from rootwatch.sandbox.rootstate import STATE, SandboxClock
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"
@@ -23,10 +23,15 @@ MOTO_CONFIG = {
 
 
 class Sandbox:
-    """moto plus centralized root access, in this process. Use as a context manager."""
+    """moto plus centralized root access, in this process. Use as a context manager.
 
-    def __init__(self, region: str = DEFAULT_REGION) -> None:
+    ``iam_enforcement``: hold assumed-role callers to their role's policies (docs/sandbox.md, "IAM
+    enforcement"); None (the default) means on unless ``ROOTWATCH_SANDBOX_IAM=off``.
+    """
+
+    def __init__(self, region: str = DEFAULT_REGION, *, iam_enforcement: bool | None = None) -> None:
         self.region = region
+        self.iam_enforcement = iam_enforcement
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._saved_env: dict[str, str | None] = {}
 
@@ -46,11 +51,13 @@ class Sandbox:
         for key in [k for k in os.environ if k == "AWS_ENDPOINT_URL" or k.startswith("AWS_ENDPOINT_URL_")]:
             self._saved_env.setdefault(key, os.environ.pop(key))
         self._mock.start()
+        iam_enforcement.set_enabled(self.iam_enforcement)
         return self
 
     def stop(self) -> None:
         """Stop the emulator and restore the environment it changed."""
         self._mock.stop()
+        iam_enforcement.set_enabled(None)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -5,8 +5,10 @@ instead). ``install()`` puts one check in front of both:
 
 1. a call made with root-session credentials must not be expired, must not hit an injected fault
    and must be an action its task policy allows (otherwise the explicit-deny error of seed 000);
-2. any other call may hit an injected fault for its account;
-3. the operations moto lacks or gets wrong for root access are answered here (AssumeRoot,
+2. a call made with an assumed-role session must be allowed by its role's identity policies
+   (``iam_enforcement``; otherwise the service's own AccessDenied), then may hit an injected fault;
+3. any other call may hit an injected fault for its account;
+4. the operations moto lacks or gets wrong for root access are answered here (AssumeRoot,
    GetCallerIdentity of a root session, the root user's no-UserName IAM calls, the IAM
    organization features, ListAccounts pages of at most 20); everything else goes on to moto.
 
@@ -35,7 +37,7 @@ from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAcc
 
 from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
 from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
-from rootwatch.sandbox import orgview, rootuser_api
+from rootwatch.sandbox import iam_enforcement, orgview, rootuser_api
 from rootwatch.sandbox.rootstate import (
     ORGANIZATION_FEATURES,
     ROOT_CREDENTIALS_MANAGEMENT,
@@ -165,8 +167,10 @@ def _intercept(resp: BaseResponse) -> Response | None:
     try:
         if session is not None:
             _authorize_root_session(session, service, action)
-        elif not (service == "sts" and action == "AssumeRoot"):  # AssumeRoot's fault account is the target
-            _check_other_caller(resp, service, action)
+        else:
+            iam_enforcement.check_request(resp, service, action)
+            if not (service == "sts" and action == "AssumeRoot"):  # AssumeRoot's fault account is the target
+                _check_other_caller(resp, service, action)
         handler = _HANDLERS.get((service, action))
         if handler is None:
             return None
@@ -485,6 +489,7 @@ def _patch_request_path() -> None:
         if session is not None:
             _authorize_root_session(session, "s3", action)
         else:
+            iam_enforcement.check_s3(self, action or "ListAllMyBuckets", bucket_name, key_name)
             _check_other_caller(self, "s3", action)
         original_s3_auth(self, bucket_name=bucket_name, key_name=key_name)
 
@@ -557,6 +562,7 @@ def _patch_reset() -> None:
     def reset(cls: type[BackendDict]) -> None:  # type: ignore[type-arg]
         original(cls)
         STATE.reset()
+        iam_enforcement.reset()
         _KEY_ACCOUNTS.clear()
         organizations_backends.master_accounts.clear()
 

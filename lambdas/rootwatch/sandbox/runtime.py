@@ -282,12 +282,13 @@ class _HandlerFault(Exception):
 
 
 _ROLE_SESSION_SECONDS = 3600
-_role_sessions: dict[tuple[str, str], tuple[Any, float]] = {}
+_role_sessions: dict[tuple[str, str, str], tuple[Any, float]] = {}
 _role_sessions_lock = threading.Lock()
 
 
 def _role_credentials(role_arn: str, session_name: str, region: str) -> tuple[str, str, str]:
-    """Credentials for the function's execution role, as Lambda gives them (moto's assume_role, cached).
+    """Credentials for a role, as Lambda (or Step Functions) gives them (moto's assume_role, cached per role and
+    session name until five minutes before they expire). Never logged: only the invocation's environment has them.
 
     The role need not exist (moto maps the ARN's account); calls with these credentials act in that account.
     A cached session is dropped when the sandbox was reset (its key is gone) or when it nears expiry.
@@ -299,7 +300,7 @@ def _role_credentials(role_arn: str, session_name: str, region: str) -> tuple[st
 
     partition = get_partition(region)
     with _role_sessions_lock:
-        cached = _role_sessions.get((role_arn, region))
+        cached = _role_sessions.get((role_arn, session_name, region))
         if cached is not None:
             session, renew_at = cached
             if time.monotonic() < renew_at and session.access_key_id in (
@@ -314,7 +315,7 @@ def _role_credentials(role_arn: str, session_name: str, region: str) -> tuple[st
             duration=_ROLE_SESSION_SECONDS,
             external_id="",
         )
-        _role_sessions[(role_arn, region)] = (session, time.monotonic() + _ROLE_SESSION_SECONDS - 300)
+        _role_sessions[(role_arn, session_name, region)] = (session, time.monotonic() + _ROLE_SESSION_SECONDS - 300)
     return session.access_key_id, session.secret_access_key, session.session_token
 
 
@@ -653,6 +654,83 @@ def _describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
     raise ResourceNotFound(f"Map Run Does Not Exist: {map_run_arn}")
 
 
+#: The session name of the state machine role's credentials (AWS uses a random one per execution).
+_STATES_SESSION_NAME = uuid.uuid4().hex
+
+
+def _patched_boto_client_for(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The interpreter's service calls (Lambda invoke, ItemReader/ResultWriter S3, ...) are made with the
+    execution role's credentials, as Step Functions makes them, so the sandbox's IAM enforcement applies.
+
+    moto makes them with fixed dummy keys (the default account, no role); that stays so when enforcement is off
+    or the state has no role.
+    """
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from rootwatch.sandbox import iam_enforcement
+
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if not role_arn or not iam_enforcement.enabled():
+            return original(region=region, service=service, state_credentials=state_credentials)
+        try:
+            key_id, secret, token = _role_credentials(role_arn, _STATES_SESSION_NAME, region)
+        except Exception:  # a malformed role ARN: moto's own keys
+            LOG.debug("could not assume the state machine role %r", role_arn, exc_info=True)
+            return original(region=region, service=service, state_credentials=state_credentials)
+        import boto3
+        from botocore.config import Config
+        from moto.core.models import botocore_stubber
+        from moto.settings import moto_server_port
+
+        kwargs: dict[str, Any] = {}
+        if not botocore_stubber.enabled:
+            kwargs["endpoint_url"] = _endpoint_url or f"http://localhost:{moto_server_port()}"
+        return boto3.client(  # type: ignore[call-overload]
+            service_name=service,
+            region_name=region,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+            **kwargs,
+        )
+
+    boto_client_for.__wrapped__ = original  # type: ignore[attr-defined]
+    return boto_client_for
+
+
+def _patched_lambda_client_error(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A Lambda API error that Invoke does not model (AccessDeniedException) reaches the state as
+    ``Lambda.AWSLambdaException``, as AWS's Java SDK inside Step Functions reports it; the cause keeps the code."""
+
+    def _error_cause_from_client_error(client_error: Any) -> tuple[str, str]:
+        error, cause = original(client_error)
+        if client_error.response.get("Error", {}).get("Code") == "AccessDeniedException":
+            error = "Lambda.AWSLambdaException"
+        return error, cause
+
+    _error_cause_from_client_error.__wrapped__ = original  # type: ignore[attr-defined]
+    return _error_cause_from_client_error
+
+
+def _install_state_credentials() -> None:
+    import sys
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_lambda
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    patched = _patched_boto_client_for(original)
+    boto_client.boto_client_for = patched  # type: ignore[assignment]
+    for module in list(sys.modules.values()):
+        if module is not None and getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = patched
+    lambda_task = state_task_service_lambda.StateTaskServiceLambda
+    lambda_task._error_cause_from_client_error = staticmethod(  # type: ignore[method-assign,assignment]
+        _patched_lambda_client_error(lambda_task._error_cause_from_client_error)
+    )
+
+
 class _DropToleranceWarning(logging.Filter):
     """moto warns that tolerance declarations have no effect; here they do."""
 
@@ -730,6 +808,7 @@ def install_step_functions() -> None:
         backend = sfn_models.StepFunctionsParserBackend
         backend.list_map_runs = _patched_list_map_runs(backend.list_map_runs)  # type: ignore[method-assign]
         backend.describe_map_run = _describe_map_run  # type: ignore[method-assign]
+        _install_state_credentials()
         logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").addFilter(_DropToleranceWarning())
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropStateFailureLog())
         _sfn_installed = True

@@ -31,7 +31,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from rootwatch.sandbox import patches, runtime
+from rootwatch.sandbox import iam_enforcement, patches, runtime
 
 LOG = logging.getLogger(__name__)
 
@@ -230,6 +230,7 @@ class SandboxServer:
 
     ``port=0`` picks a free port (read ``endpoint_url``). ``demo_org=N`` seeds an org of N member accounts through
     ``POST /_rootwatch/demo-org`` once listening. ``log_requests`` prints werkzeug's line per request.
+    ``iam_enforcement=False`` lets assumed-role callers do anything (default: on unless ``ROOTWATCH_SANDBOX_IAM=off``).
     """
 
     def __init__(
@@ -239,6 +240,7 @@ class SandboxServer:
         demo_org: int | None = None,
         *,
         log_requests: bool = False,
+        iam_enforcement: bool | None = None,
     ) -> None:
         if demo_org is not None and demo_org < 0:
             raise ValueError(f"demo_org: must be a number of accounts >= 0, got {demo_org}")
@@ -246,6 +248,7 @@ class SandboxServer:
         self.port = port
         self.demo_org = demo_org
         self.log_requests = log_requests
+        self.iam_enforcement = iam_enforcement
         self.demo_org_result: dict[str, Any] | None = None
         self._server: _MotoThreadedServer | None = None
         self._saved_config: dict[str, Any] = {}
@@ -273,6 +276,7 @@ class SandboxServer:
         server.start()
         self._server = server
         self._configure_process(server.get_host_and_port()[1])
+        iam_enforcement.set_enabled(self.iam_enforcement)
         if self.demo_org:
             try:
                 self.demo_org_result = self.seed("demo-org", {"accounts": self.demo_org})
@@ -288,6 +292,7 @@ class SandboxServer:
             return
         server.stop()
         self._restore_process()
+        iam_enforcement.set_enabled(None)
 
     def seed(self, route: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``/_rootwatch/<route>`` over HTTP, as any client would; RuntimeError on a non-200."""

@@ -50,6 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="multiply Step Functions retry waits by F, e.g. 0.01 (default: $ROOTWATCH_SANDBOX_RETRY_SCALE, else 1)",
     )
     serve.add_argument("--log-requests", action="store_true", help="print a line per HTTP request")
+    serve.add_argument(
+        "--no-iam-enforcement",
+        dest="iam_enforcement",
+        action="store_false",
+        default=None,
+        help="let assumed-role callers do anything (default: their role's policies are enforced, "
+        "unless ROOTWATCH_SANDBOX_IAM=off)",
+    )
     serve.set_defaults(func=run_serve)
 
     deploy = verbs.add_parser("deploy", help="create the stack's resources in a running sandbox; prints JSON")
@@ -83,7 +91,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.retry_scale is not None:
         runtime.set_retry_scale(args.retry_scale)
-    server = SandboxServer(host=args.host, port=args.port, log_requests=args.log_requests)
+    server = SandboxServer(
+        host=args.host, port=args.port, log_requests=args.log_requests, iam_enforcement=args.iam_enforcement
+    )
     try:
         server.start()
     except SandboxServerError as exc:
