@@ -6,12 +6,14 @@ _installed = False
 
 
 def install() -> None:
-    """Patch moto once per process: root access (STS/IAM/Organizations/faults) and the runtime (Lambda/SFN)."""
+    """Patch moto once per process: IAM policy validation fixes, root access (STS/IAM/Organizations/faults)
+    and the runtime (Lambda/SFN)."""
     global _installed
     if _installed:
         return
-    from rootwatch.sandbox import rootaccess, runtime
+    from rootwatch.sandbox import iam_fixes, rootaccess, runtime
 
+    iam_fixes.install()
     rootaccess.install()
     runtime.install()
     _installed = True
