@@ -50,12 +50,20 @@ def evaluate(
     action: str,
     resource: str,
     context: Context | None = None,
+    principal: Mapping[str, str] | None = None,
 ) -> Decision:
-    """Evaluate ``(name, document)`` identity policies for ``action`` (``service:Action``) on ``resource``."""
+    """Evaluate ``(name, document)`` policies for ``action`` (``service:Action``) on ``resource``.
+
+    Identity policies: leave ``principal`` None (their statements have no Principal). Resource policies: pass the
+    caller as ``{"Service": "cloudwatch.amazonaws.com"}`` or ``{"AWS": "<arn>"}``; statements whose
+    ``Principal`` does not name it (``"*"`` and ``{"AWS": "*"}`` name everyone) are skipped.
+    """
     context = context or {}
     allow: Decision | None = None
     for name, document in policies:
         for statement in statements(document):
+            if principal is not None and not principal_matches(statement.get("Principal"), principal):
+                continue
             if not _statement_matches(statement, action, resource, context):
                 continue
             if str(statement.get("Effect", "")).lower() == "deny":
@@ -71,6 +79,21 @@ def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if isinstance(raw, Mapping):
         return [raw]
     return [statement for statement in raw if isinstance(statement, Mapping)]
+
+
+def principal_matches(statement_principal: Any, principal: Mapping[str, str]) -> bool:
+    """Whether a resource-policy statement's ``Principal`` names the caller (``"*"`` names everyone)."""
+    if statement_principal == "*":
+        return True
+    if not isinstance(statement_principal, Mapping):
+        return False
+    for kind, value in principal.items():
+        named = _as_list(statement_principal.get(kind))
+        if "*" in named or value in named:
+            return True
+        if kind == "AWS" and value.startswith("arn:") and value.split(":")[4] in named:
+            return True  # an account id names every principal of that account
+    return False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -232,4 +255,14 @@ def _value_holds(compare: Callable[[str, str], bool], negated: bool, expected: l
     return not matched if negated else matched
 
 
-__all__ = ["DEFAULT_DENY", "Context", "Decision", "arn_like", "conditions_match", "evaluate", "statements", "wildcard_match"]
+__all__ = [
+    "DEFAULT_DENY",
+    "Context",
+    "Decision",
+    "arn_like",
+    "conditions_match",
+    "evaluate",
+    "principal_matches",
+    "statements",
+    "wildcard_match",
+]
