@@ -116,7 +116,10 @@ def test_an_explicit_deny_wins_and_says_so(stack: Any) -> None:
 
 def test_attached_managed_policies_count(stack: Any) -> None:
     role = role_with("managed")
-    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:Query", "Resource": TABLE_ARN}]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:Query", "Resource": TABLE_ARN}],
+    }
     policy = admin("iam").create_policy(PolicyName="query-status", PolicyDocument=json.dumps(document))
     admin("iam").attach_role_policy(RoleName="managed", PolicyArn=policy["Policy"]["Arn"])
     dynamodb = as_role(role).client("dynamodb")
@@ -163,7 +166,8 @@ def test_step_functions_and_organizations_deny_as_json(stack: Any) -> None:
 
 def test_s3_object_and_bucket_arns_with_s3s_xml_access_denied(stack: Any) -> None:
     role = role_with(
-        "manifest-reader", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/manifests/*"}
+        "manifest-reader",
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/manifests/*"},
     )
     s3 = as_role(role).client("s3")
 
@@ -174,7 +178,11 @@ def test_s3_object_and_bucket_arns_with_s3s_xml_access_denied(stack: Any) -> Non
         s3.list_objects_v2(Bucket=BUCKET)
 
     object_arn = f"arn:aws:s3:::{BUCKET}/manifests/run.json"
-    assert denied(put.value) == (403, "AccessDenied", no_allow("manifest-reader", "s3:PutObject", object_arn, quote=True))
+    assert denied(put.value) == (
+        403,
+        "AccessDenied",
+        no_allow("manifest-reader", "s3:PutObject", object_arn, quote=True),
+    )
     assert denied(listing.value) == (
         403,
         "AccessDenied",
@@ -263,7 +271,9 @@ def test_a_function_runs_with_its_roles_credentials_and_is_denied_what_the_role_
     assert error["errorType"] == "AccessDenied"  # botocore names the exception class after the code
     assert "(AccessDenied) when calling the PutObject operation" in error["errorMessage"]
     object_arn = f"arn:aws:s3:::{BUCKET}/out/1"
-    assert no_allow("writer-narrow-role", "s3:PutObject", object_arn, "writer-narrow", quote=True) in error["errorMessage"]
+    assert (
+        no_allow("writer-narrow-role", "s3:PutObject", object_arn, "writer-narrow", quote=True) in error["errorMessage"]
+    )
 
 
 def test_handler_clients_are_cached_per_credentials_not_only_per_settings(stack: Any) -> None:
@@ -313,7 +323,9 @@ def _task_machine(name: str, role_arn: str, function_arn: str) -> str:
 def test_state_machine_role_without_invoke_fails_the_task_as_aws_does(stack: Any) -> None:
     function_arn = deploy_function(admin("lambda"), admin("iam"), "sfn-target", "echo")
     allowed = role_with(
-        "sfn-allowed", {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}, trust="states.amazonaws.com"
+        "sfn-allowed",
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn},
+        trust="states.amazonaws.com",
     )
     lacking = role_with(
         "sfn-lacking", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, trust="states.amazonaws.com"
@@ -392,3 +404,38 @@ def test_server_enforces_over_http_and_the_flag_turns_it_off() -> None:
             else:
                 s3.list_buckets()
 
+
+# --- resource policies -------------------------------------------------------------------------------------------
+
+
+def test_tls_only_bucket_policy_lets_sandbox_calls_through_but_its_explicit_denies_apply(stack: Any) -> None:
+    bucket_arn = f"arn:aws:s3:::{BUCKET}"
+    tls_only = {  # the stack's enforceSSL statement; the sandbox's requests count as TLS
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    no_results = {  # names the role: moto's own (anonymous) bucket check leaves it to the sandbox's
+        "Effect": "Deny",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/bucket-reader"},
+        "Action": "s3:GetObject",
+        "Resource": f"{bucket_arn}/results/*",
+    }
+    admin("s3").put_object(Bucket=BUCKET, Key="results/x.json", Body=b"{}")
+    role = role_with("bucket-reader", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*"})
+    admin("s3").put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Statement": [tls_only, no_results]}))
+    s3 = as_role(role).client("s3")
+
+    admin("s3").put_object(Bucket=BUCKET, Key="results/y.json", Body=b"{}")  # the administrator, after the policy
+    s3.get_object(Bucket=BUCKET, Key="manifests/run.json")
+    with pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket=BUCKET, Key="results/x.json")
+
+    assert denied(raised.value) == (
+        403,
+        "AccessDenied",
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/bucket-reader/tester is not authorized to perform: s3:GetObject "
+        f'on resource: "{bucket_arn}/results/x.json" with an explicit deny in a resource-based policy',
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from rootwatch.sandbox import iam_policy, iam_requests
 from rootwatch.sandbox.iam_policy import evaluate
 
@@ -128,7 +127,9 @@ def test_any_of_several_values() -> None:
 def test_string_like() -> None:
     condition = {"StringLike": {"sts:TaskPolicyArn": "arn:aws:iam::aws:policy/root-task/IAMAudit*"}}
     assert allowed(condition, {"sts:TaskPolicyArn": AUDIT})
-    assert not allowed(condition, {"sts:TaskPolicyArn": "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"})
+    assert not allowed(
+        condition, {"sts:TaskPolicyArn": "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"}
+    )
 
 
 def test_string_not_equals_and_absent_key() -> None:
@@ -141,10 +142,16 @@ def test_string_not_equals_and_absent_key() -> None:
 def test_arn_equals_and_arn_like() -> None:
     alarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:rootwatch-failed-runs"
     assert allowed({"ArnEquals": {"aws:SourceArn": alarm}}, {"aws:SourceArn": alarm})
-    assert allowed({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:123456789012:alarm:rootwatch-*"}}, {"aws:SourceArn": alarm})
-    assert not allowed({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:999999999999:alarm:*"}}, {"aws:SourceArn": alarm})
+    assert allowed(
+        {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:123456789012:alarm:rootwatch-*"}}, {"aws:SourceArn": alarm}
+    )
+    assert not allowed(
+        {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:999999999999:alarm:*"}}, {"aws:SourceArn": alarm}
+    )
     # a wildcard stays inside one ARN component
-    assert not allowed({"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:alarm:rootwatch-*"}}, {"aws:SourceArn": alarm})
+    assert not allowed(
+        {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:*:alarm:rootwatch-*"}}, {"aws:SourceArn": alarm}
+    )
     assert not allowed({"ArnLike": {"aws:SourceArn": "arn:aws:*"}}, {})
 
 
@@ -208,15 +215,24 @@ def test_request_mapping() -> None:
         "dynamodb", "BatchWriteItem", {"RequestItems": {"a": [], "b": []}}, region, account
     )
     assert batch.resources == (TABLE.replace("status", "a"), TABLE.replace("status", "b"))
-    invoke = iam_requests.authorization_for("awslambda", "Invoke", {"FunctionName": "fn", "Qualifier": "1"}, region, account)
-    assert (invoke.action, invoke.resources) == ("lambda:InvokeFunction", (f"arn:aws:lambda:{region}:{account}:function:fn:1",))
+    invoke = iam_requests.authorization_for(
+        "awslambda", "Invoke", {"FunctionName": "fn", "Qualifier": "1"}, region, account
+    )
+    assert (invoke.action, invoke.resources) == (
+        "lambda:InvokeFunction",
+        (f"arn:aws:lambda:{region}:{account}:function:fn:1",),
+    )
     full = f"arn:aws:lambda:eu-west-1:{account}:function:fn"
-    assert iam_requests.authorization_for("lambda", "Invoke", {"FunctionName": full}, region, account).resources == (full,)
+    assert iam_requests.authorization_for("lambda", "Invoke", {"FunctionName": full}, region, account).resources == (
+        full,
+    )
     root = iam_requests.authorization_for(
         "sts", "AssumeRoot", {"TargetPrincipal": "111111111111", "TaskPolicyArn": {"arn": AUDIT}}, region, account
     )
     assert root.resources == ("arn:aws:iam::111111111111:root",) and root.context == {"sts:TaskPolicyArn": AUDIT}
-    start = iam_requests.authorization_for("stepfunctions", "StartExecution", {"stateMachineArn": "arn:sm"}, region, account)
+    start = iam_requests.authorization_for(
+        "stepfunctions", "StartExecution", {"stateMachineArn": "arn:sm"}, region, account
+    )
     assert (start.action, start.resources) == ("states:StartExecution", ("arn:sm",))
     topic = f"arn:aws:sns:{region}:{account}:alerts"
     assert iam_requests.authorization_for("sns", "Publish", {"TopicArn": topic}, region, account).resources == (topic,)

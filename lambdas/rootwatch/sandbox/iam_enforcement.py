@@ -174,13 +174,15 @@ def request_context(caller: RoleCaller, region: str) -> dict[str, Any]:
     }
 
 
-def deny_error(service: str, principal_arn: str, action: str, resource: str, explicit: bool) -> SandboxError:
+def deny_error(
+    service: str, principal_arn: str, action: str, resource: str, explicit: bool, policy_kind: str = "an identity-based"
+) -> SandboxError:
     """AWS's answer to a denied call, in the service's own error code (sent in its own protocol by moto)."""
     if service == "sns":
         action = "SNS:" + action.split(":", 1)[1]  # SNS names itself in upper case
     shown = f'"{resource}"' if service == "s3" else resource
     reason = (
-        "with an explicit deny in an identity-based policy"
+        f"with an explicit deny in {policy_kind} policy"
         if explicit
         else f"because no identity-based policy allows the {action} action"
     )
@@ -210,6 +212,41 @@ def authorize(caller: RoleCaller, service: str, authorization: iam_requests.Auth
                 "explicit deny" if decision.explicit_deny else "no allow",
             )
             raise deny_error(service, caller.principal_arn, authorization.action, resource, decision.explicit_deny)
+        document = resource_policy(service, resource, caller.account_id, region)
+        if document is not None:
+            # Same account: the identity policy's allow suffices; only an explicit deny of the resource policy
+            # (the stack's TLS-only statements) can still refuse. Its Allows for other principals do not matter here.
+            verdict = iam_policy.evaluate(
+                [("resource", document)],
+                authorization.action,
+                resource,
+                context,
+                principal={"AWS": [caller.principal_arn, caller.role_arn]},
+            )
+            if verdict.explicit_deny:
+                raise deny_error(
+                    service, caller.principal_arn, authorization.action, resource, True, "a resource-based"
+                )
+
+
+def resource_policy(service: str, resource: str, account_id: str, region: str) -> Mapping[str, Any] | None:
+    """The bucket policy (S3) or topic policy (SNS) that governs ``resource``, if the sandbox holds one."""
+    try:
+        if service == "s3" and resource.startswith("arn:aws:s3:::"):
+            from moto.s3.models import s3_backends
+
+            bucket_name = resource[len("arn:aws:s3:::") :].split("/", 1)[0]
+            bucket = s3_backends[account_id]["aws"].buckets.get(bucket_name)
+            policy = getattr(bucket, "policy", None)
+            return _parsed(policy.decode() if isinstance(policy, bytes) else policy) if policy else None
+        if service == "sns" and resource.startswith("arn:aws:sns:"):
+            from moto.sns.models import sns_backends
+
+            topic = sns_backends[account_id][resource.split(":")[3]].topics.get(resource)
+            return getattr(topic, "_policy_json", None)
+    except Exception:  # a backend moto cannot make: no resource policy to apply
+        LOG.debug("no resource policy for %s", resource, exc_info=True)
+    return None
 
 
 def check_request(resp: Any, service: str, operation: str) -> None:

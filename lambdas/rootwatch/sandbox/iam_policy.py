@@ -50,13 +50,13 @@ def evaluate(
     action: str,
     resource: str,
     context: Context | None = None,
-    principal: Mapping[str, str] | None = None,
+    principal: Mapping[str, str | Sequence[str]] | None = None,
 ) -> Decision:
     """Evaluate ``(name, document)`` policies for ``action`` (``service:Action``) on ``resource``.
 
-    Identity policies: leave ``principal`` None (their statements have no Principal). Resource policies: pass the
-    caller as ``{"Service": "cloudwatch.amazonaws.com"}`` or ``{"AWS": "<arn>"}``; statements whose
-    ``Principal`` does not name it (``"*"`` and ``{"AWS": "*"}`` name everyone) are skipped.
+    Identity policies: leave ``principal`` None (their statements have no Principal). Resource policies: pass
+    the caller as ``{"Service": "cloudwatch.amazonaws.com"}`` or ``{"AWS": ["<session arn>", "<role arn>"]}``;
+    statements whose ``Principal`` does not name it (``"*"`` and ``{"AWS": "*"}`` name everyone) are skipped.
     """
     context = context or {}
     allow: Decision | None = None
@@ -81,18 +81,19 @@ def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [statement for statement in raw if isinstance(statement, Mapping)]
 
 
-def principal_matches(statement_principal: Any, principal: Mapping[str, str]) -> bool:
+def principal_matches(statement_principal: Any, principal: Mapping[str, str | Sequence[str]]) -> bool:
     """Whether a resource-policy statement's ``Principal`` names the caller (``"*"`` names everyone)."""
     if statement_principal == "*":
         return True
     if not isinstance(statement_principal, Mapping):
         return False
-    for kind, value in principal.items():
+    for kind, values in principal.items():
         named = _as_list(statement_principal.get(kind))
-        if "*" in named or value in named:
-            return True
-        if kind == "AWS" and value.startswith("arn:") and value.split(":")[4] in named:
-            return True  # an account id names every principal of that account
+        for value in _as_list(values):
+            if "*" in named or value in named:
+                return True
+            if kind == "AWS" and value.startswith("arn:") and value.split(":")[4] in named:
+                return True  # an account id names every principal of that account
     return False
 
 
@@ -113,9 +114,10 @@ def _statement_matches(statement: Mapping[str, Any], action: str, resource: str,
     if "NotResource" in statement:
         if any(wildcard_match(pattern, resource) for pattern in _as_list(statement["NotResource"])):
             return False
-    elif "Resource" in statement:
-        if not any(wildcard_match(pattern, resource) for pattern in _as_list(statement["Resource"])):
-            return False
+    elif "Resource" in statement and not any(
+        wildcard_match(pattern, resource) for pattern in _as_list(statement["Resource"])
+    ):
+        return False
     return conditions_match(statement.get("Condition"), context)
 
 
@@ -215,7 +217,8 @@ def conditions_match(condition_block: Any, context: Context) -> bool:
     if not isinstance(condition_block, Mapping):
         return False
     return all(
-        isinstance(keys, Mapping) and all(_condition_holds(operator, key, expected, context) for key, expected in keys.items())
+        isinstance(keys, Mapping)
+        and all(_condition_holds(operator, key, expected, context) for key, expected in keys.items())
         for operator, keys in condition_block.items()
     )
 

@@ -50,7 +50,7 @@ class Authorization:
 
 
 def iam_action(service: str, operation: str) -> str:
-    """The IAM action of a moto service's operation (``stepfunctions``/``StartExecution`` -> ``states:StartExecution``)."""
+    """A moto operation's IAM action (``stepfunctions`` ``StartExecution``: ``states:StartExecution``)."""
     prefix = ACTION_PREFIX.get(service, service)
     return f"{prefix}:{_ACTION_NAME.get((prefix, operation), operation)}"
 
@@ -144,7 +144,9 @@ def _states(operation: str, params: Mapping[str, Any], region: str, account: str
     return (str(arn),) if arn else ("*",)
 
 
-def _sts(operation: str, params: Mapping[str, Any], region: str, account: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+def _sts(
+    operation: str, params: Mapping[str, Any], region: str, account: str
+) -> tuple[tuple[str, ...], dict[str, Any]]:
     if operation == "AssumeRoot":
         target = str(params.get("TargetPrincipal") or "")
         resource = target if target.startswith("arn:") else f"arn:aws:iam::{target}:root"
@@ -243,4 +245,11 @@ def s3_authorization(operation: str, bucket: str | None, key: str | None) -> Aut
     return Authorization(action, (resource,))
 
 
-__all__ = ["ACTION_PREFIX", "Authorization", "authorization_for", "iam_action", "lambda_function_arn", "s3_authorization"]
+__all__ = [
+    "ACTION_PREFIX",
+    "Authorization",
+    "authorization_for",
+    "iam_action",
+    "lambda_function_arn",
+    "s3_authorization",
+]

@@ -463,6 +463,7 @@ def install() -> None:
         _patch_reset()
         _patch_account_lookup()
         _patch_backend_lookup()
+        _patch_bucket_policy()
         _installed = True
 
 
@@ -639,3 +640,27 @@ def _patch_backend_lookup() -> None:
         original(self, account_id)
 
     BackendDict._create_account_specific_backend = create_account_specific_backend  # type: ignore[method-assign]
+
+
+def _patch_bucket_policy() -> None:
+    """moto's own bucket-policy check (object GET/PUT/DELETE, any caller) knows one condition operator and treats
+    a Deny it cannot evaluate as matching: the stack's TLS-only statement (``Bool aws:SecureTransport false``)
+    would refuse every object call. It evaluates with the sandbox's evaluator instead, the request counting as
+    TLS (docs/sandbox.md, "IAM enforcement"); moto passes no principal, so only ``*`` statements apply."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    from rootwatch.sandbox import iam_policy
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)
+        decision = iam_policy.evaluate(
+            [("bucket", document)], action, resource, {"aws:SecureTransport": True}, principal={"AWS": "*"}
+        )
+        if decision.explicit_deny:
+            return PermissionResult.DENIED
+        return PermissionResult.PERMITTED if decision.allowed else PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]

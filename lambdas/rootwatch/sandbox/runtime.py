@@ -724,7 +724,7 @@ def _install_state_credentials() -> None:
     boto_client.boto_client_for = patched  # type: ignore[assignment]
     for module in list(sys.modules.values()):
         if module is not None and getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = patched
+            module.boto_client_for = patched  # type: ignore[attr-defined]
     lambda_task = state_task_service_lambda.StateTaskServiceLambda
     lambda_task._error_cause_from_client_error = staticmethod(  # type: ignore[method-assign,assignment]
         _patched_lambda_client_error(lambda_task._error_cause_from_client_error)
