@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import signal
@@ -60,11 +59,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     serve.set_defaults(func=run_serve)
 
-    deploy = verbs.add_parser("deploy", help="create the stack's resources in a running sandbox; prints JSON")
+    deploy = verbs.add_parser(
+        "deploy",
+        help="deploy the stack `python app.py` synthesizes into a running sandbox; prints JSON",
+        description="Synthesizes infra/ (or reads --assembly), uploads its assets and creates or updates every "
+        "resource the sandbox emulates; the ones it does not are listed on stderr as `not emulated: ...`.",
+    )
     deploy.add_argument(
         "--endpoint-url",
         default=os.environ.get("AWS_ENDPOINT_URL"),
         help="the sandbox's endpoint, e.g. http://127.0.0.1:4566 (default: $AWS_ENDPOINT_URL)",
+    )
+    deploy.add_argument(
+        "--region", default=SANDBOX_REGION, help=f"the region to deploy into (default {SANDBOX_REGION})"
+    )
+    deploy.add_argument(
+        "--assembly",
+        default=None,
+        metavar="DIR",
+        help="deploy this cloud assembly (e.g. cdk.out from `make synth`) instead of synthesizing infra/",
+    )
+    deploy.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="CDK context over cdk.json's, as `cdk deploy -c` (e.g. -c rootwatch:mapMaxConcurrency=8)",
     )
     deploy.set_defaults(func=run_deploy)
 
@@ -150,26 +171,34 @@ def run_deploy(args: argparse.Namespace) -> int:
         )
     if not args.endpoint_url.startswith(("http://", "https://")):
         raise UsageError(f"--endpoint-url: {args.endpoint_url!r} is not an http(s) URL")
-    try:
-        deploy = importlib.import_module("rootwatch.sandbox.deploy")
-    except ModuleNotFoundError as exc:
-        if exc.name != "rootwatch.sandbox.deploy":
-            raise
-        print(
-            "error: sandbox deploy is not available in this build (rootwatch.sandbox.deploy is missing)",
-            file=sys.stderr,
-        )
-        return EXIT_UNEXPECTED
+    context: dict[str, str] = {}
+    for item in args.context:
+        key, separator, value = item.partition("=")
+        if not separator or not key:
+            raise UsageError(f"--context: {item!r} is not KEY=VALUE")
+        context[key] = value
+    if args.assembly is not None and context:
+        raise UsageError("--context: a cloud assembly is already synthesized; give --assembly or --context")
     from botocore.exceptions import EndpointConnectionError
+
+    from rootwatch.sandbox.cloudformation import AssemblyError, DeployError
+    from rootwatch.sandbox.deploy import deploy, summary
 
     # The sandbox accepts any credentials; a shell without AWS ones should still be able to deploy into it.
     for name, value in SANDBOX_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     try:
-        result = deploy.deploy_stack(args.endpoint_url)
+        deployment = deploy(args.endpoint_url, context=context, assembly=args.assembly, region=args.region)
+    except AssemblyError as exc:
+        raise UsageError(f"--assembly: {exc}" if args.assembly else f"synth: {exc}") from None
+    except DeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNEXPECTED
     except EndpointConnectionError:
         raise UsageError(
             f"--endpoint-url: nothing answers at {args.endpoint_url} (start one with `rootwatch sandbox serve`)"
         ) from None
-    print(json.dumps(result, indent=2, sort_keys=True, default=str))
+    for kind, logical_id in deployment.not_emulated:
+        print(f"not emulated: {kind} {logical_id}", file=sys.stderr)
+    print(json.dumps(summary(deployment), indent=2, sort_keys=True, default=str))
     return EXIT_OK
