@@ -14,6 +14,9 @@ What ``install()`` changes in moto 5.2.5, once per process:
   :class:`_InvocationEnviron`. Concurrent invocations each see their own function's environment.
 - **boto3 inside the handler reaches the sandbox itself**: in-process, moto's mock intercepts every call (any
   ``AWS_ENDPOINT_URL*`` is hidden from the handler); on a server, ``AWS_ENDPOINT_URL`` is the server.
+- **The state machine's own calls** (Lambda invoke, ItemReader/ResultWriter S3) are made with credentials of
+  its role, so the sandbox's IAM enforcement holds it to that role's policies; a Lambda AccessDeniedException
+  reaches the state as ``Lambda.AWSLambdaException``, as in AWS.
 - **Step Functions definitions are localized** before moto parses them (:func:`localize_definition`), so the
   definition deployed to AWS is the one the sandbox runs.
 - **Retry waits can be scaled down** (:func:`set_retry_scale`, or ``ROOTWATCH_SANDBOX_RETRY_SCALE``).
