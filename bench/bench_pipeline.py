@@ -51,7 +51,13 @@ def main() -> None:
             dependencies.reset()
             with Sandbox() as sandbox:
                 sandbox.create_demo_org(accounts=size, seed=7)
-                stack = deploy_stack(log_level="ERROR", metrics=False, max_concurrency=MAX_CONCURRENCY)
+                stack = deploy_stack(
+                    context={
+                        "rootwatch:logLevel": "ERROR",
+                        "rootwatch:metricsEnabled": False,
+                        "rootwatch:mapMaxConcurrency": MAX_CONCURRENCY,
+                    }
+                )
                 sfn = boto3.client("stepfunctions")
                 for night in (1, 2):
                     wall, cpu, described = _night(sfn, stack["state_machine_arn"], f"bench-{size}-{night}")

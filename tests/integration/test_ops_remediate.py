@@ -13,6 +13,8 @@ from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
 from rootwatch.sandbox.rootstate import STATE
 from rootwatch.sandbox.seeding import describe_root_user
 
+from tests.integration.stack_context import PIPELINE, pipeline
+
 FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "123456789012")  # fullwidth digits
 EVERYTHING = {
     "password": True,
@@ -507,8 +509,8 @@ def test_the_deployed_stacks_status_table_is_discovered_and_gets_the_action_item
     from rootwatch.sandbox.deploy import deploy_stack
 
     monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
-    table = deploy_stack(metrics=False, prefix="deployed")["table"]
-    assert table == "deployed-status"  # the org fixture's rootwatch-status is not the stack's: never picked
+    table = deploy_stack(context=pipeline(resourcePrefix="deployed"))["table"]
+    assert table.startswith("deployed-")  # the org fixture's rootwatch-status is not the stack's: never picked
     assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 0
     assert f"audit log: DynamoDB table {table} " in capsys.readouterr().out
     assert [i["action"] for i in action_items(table, org["a"])] == [
@@ -527,8 +529,8 @@ def test_two_deployed_stacks_are_ambiguous_and_refused(org, monkeypatch, capsys)
     from rootwatch.sandbox.deploy import deploy_stack
 
     monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
-    first = deploy_stack(metrics=False)["table"]
-    second = deploy_stack(metrics=False, prefix="rootwatch-b")["table"]
+    first = deploy_stack(context=PIPELINE)["table"]
+    second = deploy_stack(context=pipeline(resourcePrefix="rootwatch-b"))["table"]
     before = all_root_states(org)
     assert main(["remediate", "delete-root-credentials", "--accounts", org["a"], "--yes"]) == 2
     err = capsys.readouterr().err

@@ -13,6 +13,8 @@ import pytest
 from rootwatch.cli import main
 from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
 
+from tests.integration.stack_context import pipeline
+
 BUCKET = "locked-bucket"
 
 
@@ -279,7 +281,7 @@ def test_the_deployed_stacks_status_table_is_discovered(member, locked_bucket, t
     from rootwatch.sandbox.deploy import deploy_stack
 
     monkeypatch.delenv("ROOTWATCH_TABLE")
-    table = deploy_stack(metrics=False, prefix="deployed")["table"]
+    table = deploy_stack(context=pipeline(resourcePrefix="deployed"))["table"]
     assert main(s3_args(member, tmp_path, "--yes")) == 0
     assert f"audit log: DynamoDB table {table} " in capsys.readouterr().out
     assert [i["action"]["S"] for i in action_items(table, member)] == ["DeleteBucketPolicy"]

@@ -25,6 +25,8 @@ from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID, Sandbox, runtime
 from rootwatch.sandbox.deploy import deploy_stack
 from rootwatch.sandbox.rootstate import STATE
 
+from tests.integration.stack_context import PIPELINE
+
 #: The calls the pipeline makes in its own account on night 2, with how many of each this scenario makes
 #: at most (checked by the coverage test). A fault with ``after`` k hits the (k+1)-th call.
 FAULT_POINTS = {
@@ -57,7 +59,7 @@ class Scenario:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.outputs = deploy_stack(max_concurrency=4, botocore_max_attempts=1, botocore_retry_mode="standard")
+        self.outputs = deploy_stack(context=PIPELINE)
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         self.queue_url = sqs.create_queue(QueueName="security-inbox")["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]

@@ -21,6 +21,8 @@ from rootwatch.handlers import dependencies
 from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID, runtime
 from rootwatch.sandbox.deploy import deploy_stack
 
+from tests.integration.stack_context import PIPELINE
+
 
 @dataclass
 class Stack:
@@ -55,7 +57,7 @@ class Stack:
 def stack(sandbox):
     runtime.set_retry_scale(0.0)
     dependencies.reset()
-    outputs = deploy_stack(max_concurrency=8, botocore_max_attempts=1, botocore_retry_mode="standard", metrics=False)
+    outputs = deploy_stack(context=PIPELINE)
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="security-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

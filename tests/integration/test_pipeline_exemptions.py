@@ -12,6 +12,7 @@ from rootwatch.handlers import dependencies
 from rootwatch.sandbox import runtime
 from rootwatch.sandbox.deploy import deploy_stack
 
+from tests.integration.stack_context import pipeline
 from tests.integration.test_pipeline_e2e import Stack, by_account, org_of
 
 
@@ -19,7 +20,7 @@ def _stack(exemptions: list[dict] | str) -> Stack:
     runtime.set_retry_scale(0.0)
     dependencies.reset()
     text = exemptions if isinstance(exemptions, str) else json.dumps(exemptions)
-    outputs = deploy_stack(max_concurrency=4, botocore_max_attempts=1, metrics=False, exemptions=text)
+    outputs = deploy_stack(context=pipeline(exemptions=text))
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="exemption-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -10,11 +10,13 @@ from rootwatch.cli import main
 from rootwatch.handlers import dependencies
 from rootwatch.sandbox.deploy import deploy_stack
 
+from tests.integration.stack_context import PIPELINE
+
 
 @pytest.fixture
 def deployed(sandbox):
     dependencies.reset()
-    yield deploy_stack(metrics=False)
+    yield deploy_stack(context=PIPELINE)
     dependencies.reset()
 
 

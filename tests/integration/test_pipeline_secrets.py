@@ -20,6 +20,8 @@ from rootwatch.sandbox import runtime
 from rootwatch.sandbox.deploy import deploy_stack
 from rootwatch.sandbox.rootstate import STATE
 
+from tests.integration.stack_context import pipeline
+
 
 class _Capture(logging.Handler):
     def __init__(self, lines: list[str]) -> None:
@@ -83,7 +85,7 @@ def test_no_root_session_credential_appears_in_logs_records_objects_alerts_or_cl
                 signing_certificates=["Active"],
             )
         sandbox.add_fault(members[0]["account_id"], "*", "AccessDenied")
-        outputs = deploy_stack(botocore_max_attempts=1, botocore_retry_mode="standard", log_level="DEBUG")
+        outputs = deploy_stack(context=pipeline(logLevel="DEBUG"))
         sqs = boto3.client("sqs")
         queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
