@@ -539,7 +539,8 @@ _FLAG_NAMES = (
 
 def _patch_organizations() -> None:
     """Organizations accepts iam.amazonaws.com for trusted access and delegated administrators; CloseAccount
-    leaves the account PENDING_CLOSURE (moto jumps to SUSPENDED; the seeding API moves it on to CLOSED)."""
+    leaves the account PENDING_CLOSURE (moto jumps to SUSPENDED; the seeding API moves it on to CLOSED);
+    CreateAccount's OrganizationAccountAccessRole may do anything, as AWS's has AdministratorAccess."""
     from moto.organizations.exceptions import AccountAlreadyClosedException
     from moto.organizations.models import FakeAccount
 
@@ -550,10 +551,35 @@ def _patch_organizations() -> None:
         self.status = "PENDING_CLOSURE"
 
     FakeAccount.close = close  # type: ignore[method-assign]
+    original_init = FakeAccount.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        _grant_administrator_access(self.id, kwargs.get("RoleName") or "OrganizationAccountAccessRole")
+
+    FakeAccount.__init__ = init  # type: ignore[method-assign]
     if orgview.IAM_SERVICE_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
         FakeServiceAccess.TRUSTED_SERVICES.append(orgview.IAM_SERVICE_PRINCIPAL)
     if orgview.IAM_SERVICE_PRINCIPAL not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
         FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(orgview.IAM_SERVICE_PRINCIPAL)
+
+
+_ADMINISTRATOR_ACCESS = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+
+
+def _grant_administrator_access(account_id: str, role_name: str) -> None:
+    """The role CreateAccount makes has AdministratorAccess in AWS; moto's has no policy, which the sandbox's IAM
+    enforcement would take at its word. It gets the same document inline (moto lacks AWS managed policies)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        role = iam_backends[account_id]["global"].get_role(role_name)
+    except Exception:  # no such role: nothing to grant
+        return
+    if not role.policies and not role.managed_policies:
+        role.put_policy("AdministratorAccess", _ADMINISTRATOR_ACCESS)
 
 
 def _patch_reset() -> None:
