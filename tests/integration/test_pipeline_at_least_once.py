@@ -90,7 +90,7 @@ class Scenario:
             "skipped": 1,
         }
         event = {"run_id": run_id, "scanned_at": scanned_at, "state": {"prepared": prepared}}
-        boto3.client("lambda").invoke(FunctionName="rootwatch-FinishRun", Payload=json.dumps(event))
+        boto3.client("lambda").invoke(FunctionName="rootwatch-finish-run", Payload=json.dumps(event))
 
     def password_alerts(self) -> int:
         """How many alerts delivered so far say the watched account's password appeared."""

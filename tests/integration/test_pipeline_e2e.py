@@ -193,7 +193,7 @@ def test_night_two_reappearance_alerts_once_and_redrive_or_rerun_sends_no_second
         "account": {"id": clean["account_id"], "name": clean["name"]},
     }
     audited = json.loads(
-        lam.invoke(FunctionName="rootwatch-AuditAccount", Payload=json.dumps(audit_event))["Payload"].read()
+        lam.invoke(FunctionName="rootwatch-audit-account", Payload=json.dumps(audit_event))["Payload"].read()
     )
     assert audited["appeared"] == ["password"]  # the same transition, not "nothing changed since itself"
     finish_event = {
@@ -211,7 +211,7 @@ def test_night_two_reappearance_alerts_once_and_redrive_or_rerun_sends_no_second
         },
     }
     finished = json.loads(
-        lam.invoke(FunctionName="rootwatch-FinishRun", Payload=json.dumps(finish_event))["Payload"].read()
+        lam.invoke(FunctionName="rootwatch-finish-run", Payload=json.dumps(finish_event))["Payload"].read()
     )
     assert finished["alert_subject"] and finished["alert_sent"] is True
     assert stack.alerts() == []

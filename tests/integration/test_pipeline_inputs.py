@@ -28,13 +28,13 @@ def invoke(function: str, event) -> tuple[str | None, dict]:
 @pytest.mark.parametrize(
     ("function", "event", "named"),
     [
-        ("rootwatch-PrepareRun", {"scanned_at": "2026-11-22T02:00:00Z"}, "event field run_id:"),
+        ("rootwatch-prepare-run", {"scanned_at": "2026-11-22T02:00:00Z"}, "event field run_id:"),
         (
-            "rootwatch-AuditAccount",
+            "rootwatch-audit-account",
             {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": "not-an-id"}},
             "event field account.id:",
         ),
-        ("rootwatch-FinishRun", {"run_id": "r1", "scanned_at": "yesterday"}, "event field scanned_at:"),
+        ("rootwatch-finish-run", {"run_id": "r1", "scanned_at": "yesterday"}, "event field scanned_at:"),
     ],
 )
 def test_malformed_event_fails_the_invocation_naming_the_field(deployed, function, event, named):
@@ -46,11 +46,11 @@ def test_malformed_event_fails_the_invocation_naming_the_field(deployed, functio
 
 def test_function_without_its_table_fails_naming_the_missing_variable(deployed):
     lam = boto3.client("lambda")
-    variables = lam.get_function_configuration(FunctionName="rootwatch-AuditAccount")["Environment"]["Variables"]
+    variables = lam.get_function_configuration(FunctionName="rootwatch-audit-account")["Environment"]["Variables"]
     del variables["TABLE_NAME"]
-    lam.update_function_configuration(FunctionName="rootwatch-AuditAccount", Environment={"Variables": variables})
+    lam.update_function_configuration(FunctionName="rootwatch-audit-account", Environment={"Variables": variables})
     error, payload = invoke(
-        "rootwatch-AuditAccount",
+        "rootwatch-audit-account",
         {"run_id": "r1", "scanned_at": "2026-11-22T02:00:00Z", "account": {"id": "111111111111"}},
     )
     assert error == "Unhandled" and payload["errorType"] == "ConfigError"
