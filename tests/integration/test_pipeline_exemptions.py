@@ -12,15 +12,24 @@ from rootwatch.handlers import dependencies
 from rootwatch.sandbox import runtime
 from rootwatch.sandbox.deploy import deploy_stack
 
-from tests.integration.stack_context import pipeline
+from tests.integration.stack_context import PIPELINE, pipeline
 from tests.integration.test_pipeline_e2e import Stack, by_account, org_of
 
 
-def _stack(exemptions: list[dict] | str) -> Stack:
+def _stack(exemptions: list[dict] | str, *, past_synth: bool = False) -> Stack:
+    """The stack deployed with ``exemptions`` as CDK context. ``past_synth``: exemptions synth would refuse (a bad
+    entry, an expiry already past) are what the functions hold when an exemption expired after the deploy or the
+    environment was edited by hand; the stack is deployed without them and the functions' variable is set so."""
     runtime.set_retry_scale(0.0)
     dependencies.reset()
     text = exemptions if isinstance(exemptions, str) else json.dumps(exemptions)
-    outputs = deploy_stack(context=pipeline(exemptions=text))
+    outputs = deploy_stack(context=PIPELINE if past_synth else pipeline(exemptions=text))
+    if past_synth:
+        lam = boto3.client("lambda")
+        for name in outputs["functions"]:
+            variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+            variables["ROOTWATCH_EXEMPTIONS"] = text
+            lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="exemption-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -88,7 +97,9 @@ def test_only_exempt_findings_send_no_alert_at_all(sandbox):
 
 def test_invalid_exemption_fails_the_run_at_its_start_naming_the_entry(sandbox):
     org_of(sandbox, 2)
-    stack = _stack([{"account_id": "12345", "credentials": ["password"], "reason": "typo", "expires": _iso(5)}])
+    stack = _stack(
+        [{"account_id": "12345", "credentials": ["password"], "reason": "typo", "expires": _iso(5)}], past_synth=True
+    )
 
     execution = stack.night("bad-exemption")
 
@@ -102,7 +113,8 @@ def test_invalid_exemption_fails_the_run_at_its_start_naming_the_entry(sandbox):
 def test_exemption_that_expired_since_deploy_alerts_again(sandbox):
     member = org_of(sandbox, 2)[0]
     stack = _stack(
-        [{"account_id": member["account_id"], "credentials": ["password"], "reason": "old", "expires": _iso(-1)}]
+        [{"account_id": member["account_id"], "credentials": ["password"], "reason": "old", "expires": _iso(-1)}],
+        past_synth=True,
     )
     sandbox.set_root_credentials(member["account_id"], password=True)
 
