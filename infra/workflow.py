@@ -370,13 +370,8 @@ class Workflow(Construct):
         self.finish.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ReconcileRunAndRecordSummary",
-                actions=[
-                    "dynamodb:Query",
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:DeleteItem",
-                ],
+                # No DeleteItem: the alert marker is written after the publish and never removed.
+                actions=["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[table.table_arn],
             )
         )

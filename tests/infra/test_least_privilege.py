@@ -155,6 +155,13 @@ def test_finish_lambda_writes_only_results_and_publishes_only_to_its_topic(synth
     assert {a for a in _all_actions(statements) if a.startswith("s3:")} == {"s3:GetObject", "s3:PutObject"}
 
 
+def test_finish_lambda_never_deletes_from_the_status_table(synthesized):
+    """The alert marker is written after the publish and never released, so nothing needs DeleteItem."""
+    statements = _role_statements(synthesized, "WorkflowFunctionsFinishRunRole")
+    dynamodb = {a for a in _all_actions(statements) if a.startswith("dynamodb:")}
+    assert dynamodb == {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+
 def test_finish_lambda_may_describe_the_organization_and_nothing_else_in_organizations(synthesized):
     """FinishRun names the organization in the alert when PrepareRun failed (services/run.py organization_of)."""
     statements = _role_statements(synthesized, "WorkflowFunctionsFinishRunRole")

@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(run_id=request.run_id)
     prepared = request.state.prepared
     organization_id, management_account_id = (
-        (None, "") if prepared else run.organization_of(dependencies.client_factory())
+        (None, "") if prepared else run.organization_of(dependencies.client_factory(), on_error=logger.warning)
     )
     summary = run.finish_run(
         request.run_id,

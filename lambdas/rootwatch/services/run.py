@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -198,14 +198,17 @@ def compact(record: AuditRecord) -> dict[str, Any]:
 # --- FinishRun -------------------------------------------------------------------------------------
 
 
-def organization_of(factory: Any) -> tuple[str | None, str]:
+def organization_of(factory: Any, *, on_error: Callable[[str], None] | None = None) -> tuple[str | None, str]:
     """(organization id, management account id) from DescribeOrganization; (None, "") when unreadable.
 
-    Used only when PrepareRun failed, so that the run's one alert still says which organization.
+    Used only when PrepareRun failed, so that the run's one alert still says which organization. A failure
+    (e.g. a role without organizations:DescribeOrganization) goes to ``on_error`` with AWS's message.
     """
     try:
         organization = factory.client("organizations").describe_organization()["Organization"]
-    except Exception:  # the alert must go out even when Organizations is what failed
+    except Exception as exc:  # the alert must go out even when Organizations is what failed
+        if on_error is not None:
+            on_error(f"DescribeOrganization failed, the alert names no organization: {exc}")
         return None, ""
     return str(organization["Id"]), str(organization.get("MasterAccountId") or "")
 
