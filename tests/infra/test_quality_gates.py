@@ -69,7 +69,7 @@ def test_cfn_lint_finds_nothing_in_the_template(synthesized):
     from cfnlint.api import ManualArgs, lint_file
 
     template = synthesized.outdir / "rootwatch.template.json"
-    # W3005 (an explicit DependsOn that a GetAtt already implies) is how CDK writes Lambda roles: FACTS.md.
+    # W3005 (an explicit DependsOn that a GetAtt already implies) is how CDK writes Lambda roles.
     matches = lint_file(template, config=ManualArgs(ignore_checks=["W3005"], regions=["eu-west-1"]))
     assert [f"{m.rule.id} {m.message}" for m in matches] == []
 

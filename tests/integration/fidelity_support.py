@@ -8,7 +8,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
-#: Seed 001 passes the regional endpoint explicitly (the global one does not serve AssumeRoot).
+#: The field report's script passes the regional endpoint explicitly (the global one does not serve AssumeRoot).
 STS_ENDPOINT = f"https://sts.{REGION}.amazonaws.com"
 AUDIT = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 DELETE = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
@@ -20,7 +20,7 @@ SQS_UNLOCK = "arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy"
 def build_org(
     members: int = 2, *, trusted_access: bool = True, credentials_management: bool = True, root_sessions: bool = True
 ) -> list[str]:
-    """An all-features org with ``members`` member accounts, set up the way seeds 000 and 004 do it; the member ids."""
+    """An all-features org with ``members`` member accounts, set up the way the field reports did it; the member ids."""
     org = boto3.client("organizations", region_name=REGION)
     org.create_organization(FeatureSet="ALL")
     ids = [
@@ -42,7 +42,7 @@ def build_org(
 def member_credentials(account_id: str, session_name: str = "operator") -> dict[str, str]:
     """Client keyword arguments acting in ``account_id`` as an ordinary principal (not root).
 
-    moto maps AssumeRole credentials to the role's account even when the role does not exist (FACTS.md).
+    moto maps AssumeRole credentials to the role's account even when the role does not exist (moto 5.2.5).
     """
     credentials = boto3.client("sts", region_name=REGION).assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName=session_name
@@ -86,7 +86,7 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
 
 
 def summary_flags(session: boto3.Session) -> dict[str, int]:
-    """The four root flags of ``aws iam get-account-summary`` (seed 001)."""
+    """The four root flags of ``aws iam get-account-summary`` (docs/aws-behaviour.md#getaccountsummary)."""
     summary = session.client("iam").get_account_summary()["SummaryMap"]
     return {
         name: summary[name]

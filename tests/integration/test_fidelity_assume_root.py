@@ -1,4 +1,4 @@
-"""AssumeRoot's rules beyond the seeds: who may call it, which targets, validation, expiry (FACTS.md)."""
+"""AssumeRoot's rules beyond the reports: who may call it, which targets, validation, expiry (docs/aws-behaviour.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Organizations and the IAM organization features as AWS serves them (FACTS.md)."""
+"""Organizations and the IAM organization features as AWS serves them (docs/aws-behaviour.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seed 000 (AssumeRoot from the CLI, reading a member's root user): what real AWS answered, reproduced."""
+"""The CLI field report (AssumeRoot from the CLI, reading a member's root user): what real AWS answered, reproduced."""
 
 from __future__ import annotations
 

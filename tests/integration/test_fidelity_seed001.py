@@ -1,4 +1,4 @@
-"""Seed 001 (the org-wide TSV of GetAccountSummary root flags from a boto3 loop)."""
+"""The boto3 field report (the org-wide TSV of GetAccountSummary root flags from a boto3 loop)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_summary_for_a_non_root_caller_reports_that_accounts_root_flags(sandbox)
 
 
 def test_seed_script_builds_the_org_tsv(sandbox):
-    """Seed 001's script, as written: recursive list_accounts, skip the management account, DurationSeconds=123."""
+    """The report's script, as written: recursive list_accounts, skip the management account, DurationSeconds=123."""
     members = build_org(members=4)
     sandbox.set_root_credentials(members[0], password=True)
     sandbox.set_root_credentials(members[1], password=True)

@@ -1,4 +1,4 @@
-"""Seed 002 (deleting a member's root credentials with IAMDeleteRootUserCredentials, in the script's order)."""
+"""The deletion report (deleting a member's root credentials with IAMDeleteRootUserCredentials, in its order)."""
 
 from __future__ import annotations
 

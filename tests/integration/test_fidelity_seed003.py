@@ -1,4 +1,4 @@
-"""Seed 003 (an SCP denying root blocks the audit; password recovery shows only the password)."""
+"""The SCP field report (an SCP denying root blocks the audit; password recovery shows only the password)."""
 
 from __future__ import annotations
 

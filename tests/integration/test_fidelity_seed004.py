@@ -1,4 +1,4 @@
-"""Seed 004 (enabling both features from the CLI, caller identity of a root session, S3 and SQS unlock)."""
+"""The unlock report (enabling both features from the CLI, caller identity of a root session, S3 and SQS unlock)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from rootwatch.cli import main
 from rootwatch.operations.doctor import Status, check_sts_endpoint
 from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
 
-DENY_ALL_ROOT = {  # seed 003's SCP
+DENY_ALL_ROOT = {  # the SCP of the SCP field report (docs/aws-behaviour.md#scp-denies-root-sessions)
     "Version": "2012-10-17",
     "Statement": [
         {

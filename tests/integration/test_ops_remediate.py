@@ -1,4 +1,4 @@
-"""`rootwatch remediate` against the sandbox: dry run by default, seed 002's order, refusals, the action log."""
+"""`rootwatch remediate` against the sandbox: dry run by default, the deletion order, refusals, the action log."""
 
 from __future__ import annotations
 

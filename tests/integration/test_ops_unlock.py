@@ -1,4 +1,4 @@
-"""`rootwatch unlock` against the sandbox: show, back up, confirm, remove, verify (seed 004)."""
+"""`rootwatch unlock` against the sandbox: show, back up, confirm, remove, verify (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ BUCKET = "locked-bucket"
 
 
 def lockout_policy(resource: str, service: str) -> str:
-    """Seed 004's policy: deny everything to everyone."""
+    """The unlock field report's policy: deny everything to everyone."""
     return json.dumps(
         {
             "Version": "2012-10-17",

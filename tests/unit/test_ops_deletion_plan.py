@@ -1,4 +1,4 @@
-"""The deletion plan: seed 002's order, the selected kinds only, and --credentials parsing."""
+"""The deletion plan: the observed order (docs/aws-behaviour.md), the selected kinds only, and --credentials parsing."""
 
 from __future__ import annotations
 

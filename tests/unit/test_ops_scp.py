@@ -1,4 +1,4 @@
-"""SCP explicit-deny detection for root sessions (seed 003)."""
+"""SCP explicit-deny detection for root sessions (docs/aws-behaviour.md#scp-denies-root-sessions)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def scp(*statements: dict) -> ServiceControlPolicy:
     return ServiceControlPolicy("p-1", "root-guard", "r-root", {"Version": "2012-10-17", "Statement": list(statements)})
 
 
-# Seed 003's original SCP: deny everything to any root principal.
+# The SCP field report's original SCP: deny everything to any root principal.
 SEED_003_DENY_ALL_ROOT = {
     "Sid": "AllDenyRoot",
     "Effect": "Deny",

@@ -16,7 +16,7 @@ from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
 from rootwatch.domain.errors import AccessDeniedError, FeatureDisabledError, ThrottledError
 
 MEMBER = "210987654321"
-# Real AWS answers UserId=<account id> for root (seed 000), shorter than the model's 16-character minimum,
+# Real AWS answers UserId=<account id> for root (docs/aws-behaviour.md), shorter than the model's 16-character minimum,
 # which the Stubber enforces; the parser does not, so the audit never relies on it.
 ROOT_USER_ID = "AIDAROOTUSER00000001"
 AUDIT_ARN = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"

@@ -3,11 +3,12 @@
 ``ClientFactory`` is the one way rootwatch code gets an AWS client:
 
 - **One botocore session per factory.** Service models, endpoint rules and the credential chain are
-  loaded once; every client (the caller's and the root sessions') shares them. Seed 001's loop built a
+  loaded once; every client (the caller's and the root sessions') shares them. A naive per-account loop built a
   new ``boto3.Session`` per account, which reloads the IAM model from disk each time (about 100 ms).
 - **Clients are cached** per service (botocore clients are thread-safe).
 - **STS goes to the regional endpoint, explicitly** (``https://sts.<region>.amazonaws.com``): AssumeRoot is
-  not served by the global endpoint (FACTS.md, seed 001). An endpoint URL (the sandbox) overrides it.
+  not served by the global endpoint (docs/aws-behaviour.md#regional-sts-endpoint). An endpoint URL (the
+  sandbox) overrides it.
 - **botocore retries** in ``standard`` or ``adaptive`` mode, ``max_attempts`` in total.
 
 ``root_session(account_id, task_policy, duration_seconds)`` calls AssumeRoot and returns a

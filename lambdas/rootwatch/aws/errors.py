@@ -1,9 +1,10 @@
-"""The one place where AWS errors become rootwatch error kinds (STYLE.md: errors are types, never strings).
+"""The one place where AWS errors become rootwatch error kinds (errors are types, never strings).
 
 ``classify`` maps a botocore ``ClientError`` to a ``RootwatchError`` subclass by its error *code*, through
 ``KIND_FOR_CODE``. There is exactly one exception to "codes, never messages": AssumeRoot answers
 ``AccessDenied`` both for a real denial (an SCP, a missing ``sts:AssumeRoot`` permission) and for an
-organization feature that is not enabled (seed 000). Those feature answers are told apart by their exact
+organization feature that is not enabled (docs/aws-behaviour.md#feature-disabled-messages). Those feature
+answers are told apart by their exact
 message, in ``FEATURE_DISABLED_MESSAGES``, and nowhere else.
 
 The returned error keeps AWS's own message (an SCP explicit deny explains itself), with anything that looks
@@ -28,12 +29,14 @@ from rootwatch.domain.errors import (
 
 #: AWS error code -> kind. Codes not listed are UNKNOWN.
 KIND_FOR_CODE: dict[str, ErrorKind] = {
-    # Denied by IAM, an SCP or a task policy. EC2 says UnauthorizedOperation (seed 000), SNS AuthorizationError.
+    # Denied by IAM, an SCP or a task policy. EC2 says UnauthorizedOperation, SNS AuthorizationError
+    # (docs/aws-behaviour.md#task-policy-deny).
     "AccessDenied": ErrorKind.ACCESS_DENIED,
     "AccessDeniedException": ErrorKind.ACCESS_DENIED,
     "UnauthorizedOperation": ErrorKind.ACCESS_DENIED,
     "AuthorizationError": ErrorKind.ACCESS_DENIED,
-    # IAM's organization features need trusted access for iam.amazonaws.com first (FACTS.md).
+    # IAM's organization features need trusted access for iam.amazonaws.com first
+    # (docs/aws-behaviour.md#iam-organization-features).
     "ServiceAccessNotEnabledException": ErrorKind.FEATURE_DISABLED,
     # The throttling codes botocore's standard retry mode recognises, minus the quota ones
     # (LimitExceededException is IAM's "too many keys", not a rate).
@@ -55,7 +58,8 @@ KIND_FOR_CODE: dict[str, ErrorKind] = {
 }
 
 #: AssumeRoot's AccessDenied answers that mean "the organization feature is off", not "you are denied"
-#: (seed 000, real AWS). Compared exactly, after trimming whitespace and a trailing period.
+#: (observed in real AWS: docs/aws-behaviour.md#feature-disabled-messages). Compared exactly, after trimming
+#: whitespace and a trailing period.
 FEATURE_DISABLED_MESSAGES: frozenset[str] = frozenset(
     {
         # IAM "Root access management" (RootCredentialsManagement / trusted access) is not enabled.

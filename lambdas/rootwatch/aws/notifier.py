@@ -1,4 +1,4 @@
-"""Publishes a run's alert to the SNS topic (DESIGN.md, "The alert", a contract).
+"""Publishes a run's alert to the SNS topic (docs/contracts.md#the-alert).
 
 One publish with ``MessageStructure=json``: email subscribers get the plain text, SQS/Lambda/HTTPS and
 email-json subscribers get the ``rootwatch.alert/v1`` JSON. The message attribute ``event_type``

@@ -1,6 +1,6 @@
 """Which member accounts to audit: Organizations ListAccounts and DescribeOrganization.
 
-AWS behaviours this module is built around (FACTS.md, "Organizations ListAccounts"):
+AWS behaviours this module is built around (docs/aws-behaviour.md#organizations-listing-the-accounts):
 
 - ``MaxResults`` is at most 20, and a page can be **empty while NextToken says more remain**: we follow
   NextToken until it is absent, never stopping on an empty page.

@@ -1,4 +1,4 @@
-"""The run's results in S3: one gzip JSON Lines object per run (DESIGN.md, "S3 layout", a contract).
+"""The run's results in S3: one gzip JSON Lines object per run (docs/contracts.md#s3-layout).
 
 ``results/dt=YYYY-MM-DD/<run_id>.json.gz`` is the Athena table's location: one line per account in
 the run (OK, ERROR and SKIPPED alike), each line an object with exactly the RECORD_FIELDS names.

@@ -1,6 +1,6 @@
 """Audit one member account's root user through centralized root access.
 
-The call budget (DESIGN.md, "Budgets"): a clean account costs exactly two API calls,
+The call budget: a clean account costs exactly two API calls,
 ``sts:AssumeRoot`` (task policy IAMAuditRootUserCredentials, regional endpoint, short session) and
 ``iam:GetAccountSummary``. Detail calls are made only for the flags that are set:
 
@@ -11,7 +11,7 @@ The call budget (DESIGN.md, "Budgets"): a clean account costs exactly two API ca
 | AccountMFAEnabled                   | ListMFADevices                                      |
 | AccountSigningCertificatesPresent   | ListSigningCertificates                             |
 
-AWS surprises handled here: AccountAccessKeysPresent is 1 even when the only key is *Inactive* (seed 001),
+AWS surprises handled here: AccountAccessKeysPresent is 1 even when the only key is *Inactive* (docs/aws-behaviour.md),
 so the key counts are split by status; every IAM call is made as root with no UserName.
 """
 

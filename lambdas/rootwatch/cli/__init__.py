@@ -1,4 +1,4 @@
-"""The `rootwatch` command line (DESIGN.md, "Command line", a contract).
+"""The `rootwatch` command line (docs/contracts.md#command-line).
 
 Each module in ``rootwatch.cli.commands`` adds its verbs through ``register(subparsers)`` and sets
 ``func`` on its parser; ``func(args)`` returns the exit code. Exit codes: 0 nothing found, 3 root

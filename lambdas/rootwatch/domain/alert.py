@@ -1,4 +1,4 @@
-"""The one alert a run sends, when a human is needed (DESIGN.md, "The alert", a contract). Pure: no boto3.
+"""The one alert a run sends, when a human is needed (docs/contracts.md#the-alert). Pure: no boto3.
 
 ``compose_alert`` turns a run's records into an :class:`Alert`: a subject, a plain-text body a person
 can act on, and the ``rootwatch.alert/v1`` JSON. It returns None when nothing needs a human: no

@@ -1,4 +1,4 @@
-"""rootwatch's error kinds (DESIGN.md error codes). Pure: the ClientError mapping lives in rootwatch.aws.errors.
+"""rootwatch's error kinds (docs/contracts.md). Pure: the ClientError mapping lives in rootwatch.aws.errors.
 
 The class names are part of the state machine's contract: Step Functions retries and catches by the
 Lambda ``errorType``, which is the exception's class name (e.g. ``ThrottledError``).

@@ -1,4 +1,4 @@
-"""The audit record: the single source of the record fields (DESIGN.md, "Records", a contract).
+"""The audit record: the single source of the record fields (docs/contracts.md#records).
 
 DynamoDB items, the S3 JSON Lines objects, the Athena table columns, the CLI's JSON/CSV output and
 the alert all derive their field names from ``RECORD_FIELDS``. Pure: no boto3 here.

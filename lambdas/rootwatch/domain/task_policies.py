@@ -1,4 +1,4 @@
-"""The five root-task managed policies (FACTS.md, "Root-task managed policies").
+"""The five root-task managed policies (docs/aws-behaviour.md#root-task-policies).
 
 One table, used by the audit (which policy to request), the operations commands (the narrowest
 policy for each job), the sandbox (which calls a root session may make) and the CDK stack (the
@@ -26,7 +26,7 @@ class TaskPolicy(StrEnum):
 
     @property
     def required_feature(self) -> str:
-        """The IAM organization feature AssumeRoot checks for this policy (seed 000)."""
+        """The IAM organization feature AssumeRoot checks for this policy (docs/aws-behaviour.md)."""
         return "RootCredentialsManagement" if self.value.startswith("IAM") else "RootSessions"
 
     @classmethod

@@ -1,6 +1,6 @@
 """How an account's root credentials changed since its last successful audit. Pure: no boto3.
 
-The rules (DESIGN.md, "Records"):
+The rules (docs/contracts.md#records):
 - the baseline is the last *successful* audit; an ERROR or SKIPPED run neither moves nor erases it;
 - with no baseline the audit is a ``first_audit``: nothing "appeared", because nothing was known before;
 - ``appeared`` are kinds absent at the baseline and present now; ``disappeared`` the reverse;

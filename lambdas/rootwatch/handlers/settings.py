@@ -1,6 +1,6 @@
 """The Lambdas' configuration: read from the environment once, into a typed model.
 
-The handlers are the only code that reads the environment (STYLE.md). A missing or bad variable is a
+The handlers are the only code that reads the environment. A missing or bad variable is a
 ``ConfigError`` naming it, raised at the first invocation (never at import, so tests can set the
 environment first).
 """

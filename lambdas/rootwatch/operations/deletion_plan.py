@@ -1,7 +1,7 @@
 """What deleting a member account's root credentials will do, step by step. Pure: no boto3.
 
-The order is seed 002's, and it matters: signing certificates, then access keys, then MFA devices
-(deactivated: the IAMDeleteRootUserCredentials task policy has no DeleteVirtualMFADevice), and the
+The order is the observed one (docs/aws-behaviour.md), and it matters: signing certificates, then access keys,
+then MFA devices (deactivated: the IAMDeleteRootUserCredentials task policy has no DeleteVirtualMFADevice), and the
 login profile (the password) last, so the root user is never left with a password and no MFA while
 the other credentials are still being removed.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rootwatch.domain.records import CREDENTIAL_KINDS, CredentialKind
 
-#: seed 002's order.
+#: the observed order (docs/aws-behaviour.md#deletion-order).
 DELETION_ORDER: tuple[CredentialKind, ...] = (
     CredentialKind.SIGNING_CERTIFICATES,
     CredentialKind.ACCESS_KEYS,
@@ -92,7 +92,7 @@ def parse_kinds(value: str | None, *, flag: str = "--credentials") -> frozenset[
 
 
 def plan_deletion(inventory: RootCredentialInventory, kinds: Iterable[CredentialKind]) -> list[DeletionStep]:
-    """The steps that delete ``kinds`` from ``inventory``, in seed 002's order (certificates first)."""
+    """The steps that delete ``kinds`` from ``inventory``, in the observed order (certificates first)."""
     selected = frozenset(kinds)
     return [
         DeletionStep(inventory.account_id, kind, ACTION_FOR_KIND[kind], item)

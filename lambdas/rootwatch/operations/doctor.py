@@ -45,7 +45,7 @@ AUDIT_ACTIONS = frozenset(
         "iam:ListSigningCertificates",
     }
 )
-#: What the remediation commands need on top (seed 003: a CreateLoginProfile deny blocked recovery).
+#: What the remediation commands need on top (an SCP denying CreateLoginProfile blocks recovery).
 REMEDIATION_ACTIONS = (
     ALLOWED_ACTIONS[TaskPolicy.IAM_DELETE_ROOT_USER_CREDENTIALS]
     | ALLOWED_ACTIONS[TaskPolicy.IAM_CREATE_ROOT_USER_PASSWORD]
@@ -228,7 +228,7 @@ def check_features(caller: CallerContext) -> list[Check]:
 
 
 def check_delegated_admin(factory: ClientFactory, caller: CallerContext) -> Check:
-    """Running from a delegated admin is recommended (DESIGN.md): keep the management account for the org."""
+    """Running from a delegated admin is recommended (docs/deploying.md): keep the management account for the org."""
     if caller.delegated_admin:
         return Check("delegated admin", Status.OK, f"running as the delegated admin {caller.account_id}")
     if not caller.is_management:

@@ -1,4 +1,4 @@
-"""Turn on centralized root access, in the order AWS requires (seed 003, FACTS.md).
+"""Turn on centralized root access, in the order AWS requires (docs/aws-behaviour.md#iam-organization-features).
 
 1. trusted access for ``iam.amazonaws.com`` (Organizations);
 2. ``RootCredentialsManagement`` (needed by every IAM* task policy, so by the audit);

@@ -31,7 +31,7 @@ from rootwatch.operations.preflight import Refusal
 
 TABLE_ENV = "ROOTWATCH_TABLE"
 ACCESS_DENIED_HINT = (
-    "an SCP denying the member account's root user also denies root sessions (seed 003); "
+    "an SCP denying the member account's root user also denies root sessions (docs/aws-behaviour.md); "
     "`rootwatch doctor --account ID` names the statement and how to exempt root sessions"
 )
 

@@ -1,7 +1,7 @@
 """Who is calling, and may they act on this account? The checks every operation makes before it changes anything.
 
 AssumeRoot and the IAM organization features work only from the Organizations management account or the
-account registered as IAM delegated administrator (FACTS.md); enabling the features works only from the
+account registered as IAM delegated administrator (docs/aws-behaviour.md); enabling the features works only from the
 management account. rootwatch never opens a root session on the management account itself: it is not a
 member account, and its root user is not centrally managed.
 """
@@ -22,7 +22,7 @@ IAM_SERVICE_PRINCIPAL = "iam.amazonaws.com"
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
 ROOT_SESSIONS = "RootSessions"
 
-#: What AWS says when a feature is off (seed 000), repeated so the operator can recognise it.
+#: What AWS says when a feature is off (docs/aws-behaviour.md), repeated so the operator can recognise it.
 FEATURE_MESSAGES = {
     ROOT_CREDENTIALS_MANAGEMENT: "Service not enabled for AWS Organizations.",
     ROOT_SESSIONS: "Root sessions feature is not enabled for your AWS Organization.",
@@ -153,7 +153,7 @@ def feature_refusal(feature: str, aws_message: str | None = None) -> Refusal:
 
 
 def refusal_for(error: RootwatchError, task_policy: TaskPolicy) -> Refusal | None:
-    """A FeatureDisabledError from AssumeRoot as a refusal (seed 000's messages); None for anything else."""
+    """A FeatureDisabledError from AssumeRoot as a refusal (AWS's observed messages); None for anything else."""
     if isinstance(error, FeatureDisabledError):
         return feature_refusal(task_policy.required_feature, error.message)
     return None

@@ -1,11 +1,11 @@
-"""Delete member accounts' root credentials, and allow root password recovery (seeds 002 and 003).
+"""Delete member accounts' root credentials, and allow root password recovery (docs/aws-behaviour.md).
 
 Deletion runs in two phases, each with the narrowest task policy for it:
 
 1. **Plan** (``plan_deletions``): a read-only ``IAMAuditRootUserCredentials`` session lists exactly what
    exists (ids and dates). A dry run stops here.
 2. **Execute** (``execute_deletion``): only after consent, an ``IAMDeleteRootUserCredentials`` session makes
-   the planned calls in seed 002's order. A failed step stops that account (the rest of its steps are
+   the planned calls in the observed order. A failed step stops that account (the rest of its steps are
    reported as not attempted); the caller carries on with the other accounts. Every call made is appended
    to the action log, and the account is re-audited afterwards with the audit engine.
 
@@ -46,7 +46,7 @@ LOGIN_PROFILE_ID = "login-profile"
 DELETE_SESSION_SECONDS = 120
 READ_SESSION_SECONDS = 60
 
-#: What password recovery changes (seed 003), shown before and after.
+#: What password recovery changes (docs/aws-behaviour.md#password-recovery), shown before and after.
 RECOVERY_EXPLANATION = (
     "Allowing password recovery creates the root user's login profile (IAMCreateRootUserPassword -> "
     "CreateLoginProfile, no password is set or shown). The owner of the account's root email can then use "
@@ -246,7 +246,7 @@ def _login_profile(iam: Any) -> dict[str, Any] | None:
     try:
         return dict(iam.get_login_profile()["LoginProfile"])
     except ClientError as exc:
-        # "Login Profile for User null cannot be found." means: no password (FACTS.md).
+        # "Login Profile for User null cannot be found." means: no password (docs/aws-behaviour.md).
         if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
             return None
         raise

@@ -1,6 +1,6 @@
 """Does a service control policy explicitly deny a root session? Pure: policy JSON in, findings out.
 
-Seed 003's org had an SCP denying ``*`` to ``arn:aws:iam::*:root``; the console then showed "access
+An organization was observed with an SCP denying ``*`` to ``arn:aws:iam::*:root``; the console then showed "access
 denied" for every member account, because an AssumeRoot session *is* the member's root user. Only
 explicit denies matter here (SCPs never grant); an allow-list SCP that lacks the action is out of scope.
 
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-#: The fix, as seed 003 and FACTS.md give it.
+#: The fix (docs/aws-behaviour.md#aws-assumedroot, #control-tower).
 SCP_ADVICE = (
     "exempt root sessions from that statement: add the condition "
     '"Null": {"aws:AssumedRoot": "true"} (the key exists only on AssumeRoot sessions), '
-    "or list the needed actions in its NotAction (seed 003); for Control Tower's AWS-GR_RESTRICT_ROOT_USER, "
+    "or list the needed actions in its NotAction; for Control Tower's AWS-GR_RESTRICT_ROOT_USER, "
     "set its ExemptAssumeRoot parameter"
 )
 

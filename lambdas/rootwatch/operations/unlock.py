@@ -1,4 +1,4 @@
-"""Remove a resource policy that locks everyone out of an S3 bucket or an SQS queue (seed 004).
+"""Remove a resource policy that locks everyone out of an S3 bucket or an SQS queue (docs/aws-behaviour.md).
 
 Only the member account's root user can undo such a policy, so each step runs in a root session with the
 task policy made for it (``S3UnlockBucketPolicy``, ``SQSUnlockQueuePolicy``; both need the organization's
@@ -134,7 +134,7 @@ def remove_bucket_policy(
 def remove_queue_policy(
     factory: ClientFactory, resource: LockedResource, action_log: ActionLog, who: str
 ) -> UnlockResult:
-    """SetQueueAttributes Policy="" as root (seed 004), then GetQueueAttributes to verify; logged either way."""
+    """SetQueueAttributes Policy="" as root, then GetQueueAttributes to verify; logged either way."""
     result = UnlockResult(resource)
     policy = TaskPolicy.SQS_UNLOCK_QUEUE_POLICY
     with _root_errors(policy), factory.root_session(resource.account_id, policy, SESSION_SECONDS) as root:
@@ -199,7 +199,7 @@ def _log(
 
 @contextmanager
 def _root_errors(policy: TaskPolicy) -> Iterator[None]:
-    """A disabled RootSessions feature becomes a Refusal (seed 000's message); other AWS errors RootwatchErrors."""
+    """A disabled RootSessions feature becomes a Refusal (AWS's observed message); other AWS errors RootwatchErrors."""
     try:
         yield
     except RootwatchError as exc:

@@ -1,4 +1,4 @@
-"""The sandbox: moto plus centralized root access, the project's local AWS (DESIGN.md, "The sandbox").
+"""The sandbox: moto plus centralized root access, the project's local AWS (docs/sandbox.md).
 
     from rootwatch.sandbox import Sandbox
     with Sandbox() as sandbox:          # in-process: boto3 calls in this process hit the emulator

@@ -1,4 +1,4 @@
-"""The sandbox's seeding and fault API (DESIGN.md, "The sandbox: Contract").
+"""The sandbox's seeding and fault API (docs/contracts.md#the-sandboxs-seeding-and-fault-api).
 
 Each function takes the JSON body of its ``POST /_rootwatch/...`` route as a dict and returns the
 JSON answer. ``Sandbox`` exposes the same functions as keyword-argument methods; the HTTP server

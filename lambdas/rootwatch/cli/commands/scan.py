@@ -1,4 +1,4 @@
-"""`rootwatch scan`: a one-off org-wide audit from a workstation. No state, no alert (DESIGN.md, "Command line").
+"""`rootwatch scan`: a one-off org-wide audit from a workstation. No state, no alert (docs/contracts.md#command-line).
 
 Lists the organization's accounts, audits every ACTIVE member account through AssumeRoot with bounded
 concurrency (a thread pool; one botocore session and reused root clients, see rootwatch.aws.clients), and

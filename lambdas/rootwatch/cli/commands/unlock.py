@@ -1,4 +1,4 @@
-"""`rootwatch unlock`: remove an S3 bucket policy or SQS queue policy that locks everyone out (seed 004).
+"""`rootwatch unlock`: remove an S3 bucket policy or SQS queue policy that locks everyone out (docs/operations.md).
 
 Shows the current policy, saves it to a local backup file (the path is printed), and, only with
 ``--execute`` (asks first) or ``--yes``, deletes it as the member account's root user and verifies it is
