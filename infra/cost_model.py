@@ -6,8 +6,8 @@ Re-run it when prices or config change::
     python -m infra.cost_model --write docs/cost.md
     python -m infra.cost_model --concurrency 100 --accounts 500,5000
 
-Prices marked FACTS come from /work/shared/FACTS.md; the others are AWS list prices (us-east-1) that
-FACTS.md does not state, marked "list price" so they can be checked. Workload figures (calls, item
+Prices marked FACTS are AWS's published prices (pricing pages; Step Functions' in docs/aws-behaviour.md);
+the others are AWS list prices (us-east-1), marked "list price" so they can be checked. Workload figures (calls, item
 sizes, durations) are the model's assumptions, named below, each with its reason.
 """
 
@@ -264,7 +264,7 @@ How to read it:
   write units per account. Storage (history for the TTL, results for Athena) dominates only for small orgs.
 - AWS Config charges per evaluation per account per rule; it also needs a Config recorder in every
   account (configuration items are billed on top and not counted here), and it cannot say "this
-  credential reappeared" or give a central view (FACTS.md, Peers). Above 100,000 evaluations a month
+  credential reappeared" or give a central view. Above 100,000 evaluations a month
   AWS tiers the price down, so the last row overstates the largest org somewhat. Even so, Config costs
   more than rootwatch's whole bill (fixed costs included) at every size, {config_ratio} times more at
   {largest.accounts:,} accounts: it grows with every account, while rootwatch's bill is mostly fixed.
@@ -273,7 +273,7 @@ How to read it:
   `rootwatch:mapMaxConcurrency` children. Raising it shortens the run until AssumeRoot throttles
   (ThrottledError is retried with backoff and jitter).
 
-Prices: FACTS.md where it gives them (Lambda, Standard transitions, Express requests, DynamoDB writes,
+Prices: AWS's published prices (Lambda, Standard transitions, Express requests, DynamoDB writes,
 S3 PUT, Athena, Config); AWS list prices for us-east-1 otherwise (named constants in
 `infra/cost_model.py`). Workload assumptions:
 
