@@ -1,6 +1,6 @@
 """The audit Lambda's cold import: `python -X importtime -c "import rootwatch.handlers.audit_account"`.
 
-Budget (DESIGN.md): under 300 ms. Each figure is the median of a few fresh interpreters (the first
+Budget: under 300 ms. Each figure is the median of a few fresh interpreters (the first
 run also warms the OS file cache, so it is dropped). The top offenders are the modules with the largest
 *self* time, and the top-level packages with the largest cumulative time.
 

@@ -1,11 +1,11 @@
-"""The audit engine's budgets: API calls per account, and `rootwatch scan` against seed 001's naive loop.
+"""The audit engine's budgets: API calls per account, and `rootwatch scan` against a naive per-account loop.
 
 (a) Requests actually sent (counted by a botocore ``before-send`` hook, retries included) to audit a clean
     account (budget: exactly 2) and an account with every kind of root credential. In-process sandbox.
 (b) One sandbox server with a 1,000-account demo org, run in a *separate process* so that concurrency is
     real and this process's CPU time is the client's alone. On it, in the same run:
     - ``rootwatch scan`` (one botocore session, reused root clients, a thread pool);
-    - the naive loop of seed 001: ListAccounts, then per account, one at a time, AssumeRoot and a new
+    - the naive loop of a published script: ListAccounts, then per account, one at a time, AssumeRoot and a new
       ``boto3.Session(...).client("iam")`` for GetAccountSummary.
     Both audit the same ACTIVE member accounts (the naive loop is given the same skip rules, and makes no
     detail calls, so it does strictly less work). Figures: wall clock, client CPU (time.process_time) and
@@ -160,7 +160,7 @@ class Measure:
 
 
 def naive_loop(url: str, management_id: str) -> int:
-    """Seed 001's script, pointed at the sandbox: a new Session and IAM client per account, one at a time."""
+    """That script, pointed at the sandbox: a new Session and IAM client per account, one at a time."""
     import boto3
 
     session = boto3.Session(region_name="us-east-1")
@@ -177,7 +177,7 @@ def naive_loop(url: str, management_id: str) -> int:
     audited = 0
     for account in list_accounts():
         if account["Id"] == management_id or account.get("State", account.get("Status")) != "ACTIVE":
-            continue  # the same accounts scan audits (seed 001 skipped only the management account)
+            continue  # the same accounts scan audits (the script skipped only the management account)
         creds = sts.assume_root(
             TargetPrincipal=account["Id"], TaskPolicyArn={"arn": AUDIT_POLICY_ARN}, DurationSeconds=123
         )["Credentials"]
@@ -216,7 +216,7 @@ def measure(name: str, server_pid: int, work) -> Measure:
 
 
 def scan_vs_naive() -> None:
-    """Wall clock and CPU of `rootwatch scan` and seed 001's loop on one 1,000-account sandbox server."""
+    """Wall clock and CPU of `rootwatch scan` and the naive loop on one 1,000-account sandbox server."""
     with (
         _environ(FAKE_CREDENTIALS, drop=("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS")),
         _server(ACCOUNTS) as (url, pid, management),
@@ -231,7 +231,7 @@ def scan_vs_naive() -> None:
 
         scan = measure(f"rootwatch scan (concurrency {CONCURRENCY})", pid, scan_once)
         summary = summaries[0]
-        naive = measure("seed 001 naive loop (sequential)", pid, lambda: naive_loop(url, management))
+        naive = measure("naive boto3 loop (sequential)", pid, lambda: naive_loop(url, management))
         print(f"\nsandbox server in a separate process at {url}; demo org of {ACCOUNTS} member accounts (seed {SEED})")
         print(f"scan: {summary}")
         print(

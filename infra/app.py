@@ -21,7 +21,7 @@ from infra.stack import RootwatchStack
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 #: Feature flags this app relies on. ``cdk.json`` carries the same ones, but ``python app.py`` and
-#: pytest do not read cdk.json (FACTS.md), so they are passed in code too.
+#: pytest do not read cdk.json (only the CDK CLI does), so they are passed in code too.
 FEATURE_FLAGS: dict[str, Any] = {
     "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2": True,
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.config import RootwatchConfig
 
-#: The execution input of a scheduled run (DESIGN.md, "The picture").
+#: The execution input of a scheduled run (docs/pipeline.md).
 SCHEDULED_INPUT = {"trigger": "schedule"}
 RETRY_ATTEMPTS = 3
 MAX_EVENT_AGE = cdk.Duration.hours(2)

@@ -1,6 +1,6 @@
 """Storage: the status table (DynamoDB) and the results bucket (S3), plus the access-log bucket.
 
-S3 layout (DESIGN.md, a contract): ``results/dt=YYYY-MM-DD/<run_id>.json.gz`` (Athena's table
+S3 layout (docs/contracts.md): ``results/dt=YYYY-MM-DD/<run_id>.json.gz`` (Athena's table
 location, written by FinishRun), ``manifests/<run_id>.json`` (the Map's input, written by PrepareRun)
 and ``map-results/`` (the Distributed Map's ResultWriter output). Run summaries live in DynamoDB.
 """

@@ -303,7 +303,7 @@ class Workflow(Construct):
             # botocore's own retries before a throttle reaches the state machine's Retry (handlers/settings.py).
             "AWS_RETRY_MODE": config.sdk_retry_mode,
             "AWS_MAX_ATTEMPTS": str(config.sdk_max_attempts),
-            # Belt and braces: the global STS endpoint does not serve AssumeRoot (FACTS.md).
+            # Belt and braces: the global STS endpoint does not serve AssumeRoot (docs/aws-behaviour.md).
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
         }
         factory = LambdaFactory(self, "Functions", config=config, environment=environment)
