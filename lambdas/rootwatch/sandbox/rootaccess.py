@@ -4,7 +4,7 @@ Every moto request passes ``BaseResponse.call_action`` (S3 passes its own author
 instead). ``install()`` puts one check in front of both:
 
 1. a call made with root-session credentials must not be expired, must not hit an injected fault
-   and must be an action its task policy allows (otherwise the explicit-deny error of seed 000);
+   and must be an action its task policy allows (otherwise AWS's observed explicit-deny error);
 2. a call made with an assumed-role session must be allowed by its role's identity policies
    (``iam_enforcement``; otherwise the service's own AccessDenied), then may hit an injected fault;
 3. any other call may hit an injected fault for its account;
@@ -53,7 +53,7 @@ DEFAULT_ROOT_SESSION_SECONDS = 900
 MAX_ROOT_SESSION_SECONDS = 900
 LIST_ACCOUNTS_MAX_RESULTS = 20
 
-#: Seed 000, word for word.
+#: AWS's observed messages, word for word (docs/aws-behaviour.md).
 SERVICE_NOT_ENABLED = "Service not enabled for AWS Organizations."
 ROOT_SESSIONS_NOT_ENABLED = "Root sessions feature is not enabled for your AWS Organization."
 EXPIRED_TOKEN = "The security token included in the request is expired"  # noqa: S105 - an error message
@@ -277,7 +277,7 @@ def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, An
         expiration=STATE.clock.now() + dt.timedelta(seconds=duration),
     )
     STATE.add_session(root_session)
-    # Seed 000: real AWS answers with Credentials only (no SourceIdentity unless the caller had one).
+    # Observed: real AWS answers with Credentials only (no SourceIdentity unless the caller had one).
     return {
         "Credentials": {
             "AccessKeyId": root_session.access_key_id,
@@ -289,7 +289,7 @@ def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, An
 
 
 def get_caller_identity(resp: BaseResponse, session: RootSession | None) -> dict[str, Any] | None:
-    """A root session is ``arn:aws:iam::<id>:root`` with UserId and Account the account id (seed 004)."""
+    """A root session is ``arn:aws:iam::<id>:root`` with UserId and Account the account id (observed)."""
     if session is None:
         return None
     return {"UserId": session.account_id, "Account": session.account_id, "Arn": session.principal_arn}
@@ -297,7 +297,7 @@ def get_caller_identity(resp: BaseResponse, session: RootSession | None) -> dict
 
 # --- IAM: the root user ---------------------------------------------------------------------------
 def root_user_for(account_id: str) -> RootUser:
-    """The account's root user; a new one is dated just before the account joined the org (as in seed 000)."""
+    """The account's root user; a new one is dated just before the account joined the org (as observed)."""
     user = STATE.known_root_user(account_id)
     if user is not None:
         return user

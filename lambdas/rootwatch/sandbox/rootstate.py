@@ -81,7 +81,7 @@ class RootLoginProfile:
 
 @dataclass
 class RootUser:
-    """One account's root user and its long-term credentials. Exists even with no credentials (seed 000)."""
+    """One account's root user and its long-term credentials. Exists even with no credentials (observed)."""
 
     account_id: str
     create_date: dt.datetime
@@ -96,7 +96,7 @@ class RootUser:
         return f"arn:aws:iam::{self.account_id}:root"
 
     def summary_flags(self) -> dict[str, int]:
-        """The four GetAccountSummary root flags. An inactive key or certificate still counts as present (seed 001)."""
+        """The four GetAccountSummary root flags. An inactive key or certificate still counts as present (observed)."""
         return {
             "AccountMFAEnabled": int(bool(self.mfa_devices)),
             "AccountAccessKeysPresent": int(bool(self.access_keys)),

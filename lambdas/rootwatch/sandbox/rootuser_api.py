@@ -2,7 +2,7 @@
 
 Each handler takes the root user and the request parameters and returns the response dict in
 botocore's shape (moto's serializer turns it into the wire format), or raises ``SandboxError``.
-Shapes follow seed 000's real outputs: root has no UserName or Path, just UserId and Arn.
+Shapes follow AWS's observed outputs (docs/aws-behaviour.md): root has no UserName or Path, just UserId and Arn.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from rootwatch.sandbox.rootstate import STATE, RootLoginProfile, RootUser
 from rootwatch.sandbox.sandbox_errors import SandboxError
 
-#: "Login Profile for User null": AWS renders root's missing user name as null (seed 000).
+#: "Login Profile for User null": AWS renders root's missing user name as null (observed).
 NO_LOGIN_PROFILE_MESSAGE = "Login Profile for User null cannot be found."
 
 Params = dict[str, Any]
@@ -25,7 +25,7 @@ def _no_such_entity(message: str) -> SandboxError:
 
 
 def get_user(user: RootUser, params: Params) -> dict[str, Any]:
-    """GetUser works even when root has no credentials at all (seed 000)."""
+    """GetUser works even when root has no credentials at all (observed)."""
     body: dict[str, Any] = {"UserId": user.account_id, "Arn": user.arn, "CreateDate": user.create_date}
     if user.password_last_used is not None:
         body["PasswordLastUsed"] = user.password_last_used
@@ -122,7 +122,7 @@ def delete_login_profile(user: RootUser, params: Params) -> dict[str, Any]:
 
 
 def create_login_profile(user: RootUser, params: Params) -> dict[str, Any]:
-    """Password recovery (IAMCreateRootUserPassword): afterwards only the password shows as present (seed 003)."""
+    """Password recovery (IAMCreateRootUserPassword): afterwards only the password shows as present (observed)."""
     reset_required = bool(params.get("PasswordResetRequired", False))
     with STATE.lock:
         if user.login_profile is not None:
