@@ -1,4 +1,4 @@
-# Entry points: make demo | make test | make lint | make bench | make synth
+# Entry points: make demo | make test | make lint | make bench | make synth | make check-prowler
 # Each target builds .venv from the repo's own pinned files when it is missing or stale.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rootwatch-installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: venv demo test lint bench synth clean browser
+.PHONY: venv demo test lint bench synth clean browser check-prowler
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,21 @@ demo: $(STAMP)
 	$(BIN)/rootwatch demo
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not prowler"
+
+# Prowler (pinned in requirements-prowler.txt, its own venv: ~9 minutes to install) runs its root-user checks
+# against a seeded sandbox server; the test asserts its findings agree with the seeded root user.
+PROWLER_VENV := .venv-prowler
+PROWLER_STAMP := $(PROWLER_VENV)/.rootwatch-installed
+
+$(PROWLER_STAMP): requirements-prowler.txt
+	@test -x $(PROWLER_VENV)/bin/python || $(PYTHON) -m venv $(PROWLER_VENV)
+	@$(PROWLER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PROWLER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-prowler.txt
+	@touch $(PROWLER_STAMP)
+
+check-prowler: $(STAMP) $(PROWLER_STAMP)
+	ROOTWATCH_PROWLER=$(PROWLER_VENV)/bin/prowler $(BIN)/python -m pytest -q -s -m prowler tests/integration/test_referee_prowler.py
 
 # The report test renders the HTML in headless Chromium (Debian's package). Installed when missing
 # and possible (root with apt-get); otherwise that test skips locally and fails under CI=true.
@@ -48,4 +62,4 @@ synth: $(STAMP)
 	npx cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PROWLER_VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

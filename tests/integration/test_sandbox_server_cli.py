@@ -64,7 +64,11 @@ def test_serve_prints_the_endpoint_and_the_exports_then_stops_cleanly_on_ctrl_c(
     lines = output.take(6)
     endpoint = lines[0].split()[4]
     sts = boto3.client(
-        "sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+        "sts",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
     identity = sts.get_caller_identity()

@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from moto.core import serialize as moto_serialize
@@ -37,7 +37,7 @@ from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAcc
 
 from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
 from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
-from rootwatch.sandbox import iam_enforcement, orgview, rootuser_api
+from rootwatch.sandbox import iam_enforcement, orgview, rootuser_api, signatures
 from rootwatch.sandbox.rootstate import (
     ORGANIZATION_FEATURES,
     ROOT_CREDENTIALS_MANAGEMENT,
@@ -153,6 +153,33 @@ def _check_other_caller(resp: BaseResponse, service: str, action: str) -> None:
         raise _fault_error(fault.error_code, fault.message, service, _caller_arn(resp), action)
 
 
+def _check_bucket_owner(resp: Any, session: RootSession | None, bucket_name: str | None) -> None:
+    """S3 refuses a request whose ``ExpectedBucketOwner`` is not the bucket's owner, and a root session acts only
+    in its own account: another account's bucket is AccessDenied (docs/sandbox.md, "S3 and SQS unlock")."""
+    if not bucket_name:
+        return
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket_name)
+    if owner is None:
+        return  # no such bucket: moto answers NoSuchBucket
+    expected = resp.headers.get("x-amz-expected-bucket-owner")
+    if expected is not None and expected != owner[1]:
+        raise SandboxError("AccessDenied", "Access Denied", status=403)
+    if session is not None and owner[1] != session.account_id:
+        raise SandboxError("AccessDenied", "Access Denied", status=403)
+
+
+def _check_queue_account(resp: BaseResponse, session: RootSession) -> None:
+    """A root session acts only in its own account: another account's queue URL is AccessDenied."""
+    params = getattr(resp, "params", None)
+    raw = params.get("QueueUrl") if isinstance(params, Mapping) else None
+    queue_url = raw if isinstance(raw, str) else ""
+    parts = queue_url.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2].isdigit() and parts[-2] != session.account_id:
+        raise SandboxError("AccessDenied", f"Access to the resource {queue_url} is denied.", status=403)
+
+
 def _serialize(resp: BaseResponse, result: object) -> Response:
     status, headers, body = resp.serialized(ActionResult(result))
     headers, body = resp._enrich_response(headers, body)
@@ -165,8 +192,11 @@ def _intercept(resp: BaseResponse) -> Response | None:
     action = resp._get_action()
     session = STATE.session_for(resp.access_key)
     try:
+        signatures.verify(resp, service)
         if session is not None:
             _authorize_root_session(session, service, action)
+            if service == "sqs":
+                _check_queue_account(resp, session)
         else:
             iam_enforcement.check_request(resp, service, action)
             if not (service == "sts" and action == "AssumeRoot"):  # AssumeRoot's fault account is the target
@@ -232,6 +262,36 @@ def _parse_assume_root(params: dict[str, Any]) -> tuple[str, TaskPolicy, int]:
     return match.group(1), policy, duration
 
 
+MAX_MINIMUM_SESSION_TOKEN_SIZE = 4096
+
+
+def _minimum_token_size(params: Mapping[str, Any]) -> int:
+    """AssumeRoot's ``MinimumSessionTokenSize`` (0-4096 bytes; 0 or absent: unchanged), per the STS API reference."""
+    raw = params.get("MinimumSessionTokenSize")
+    size = 0 if raw is None else int(raw)
+    if size < 0:
+        raise _validation_error(
+            f"Value '{size}' at 'minimumSessionTokenSize' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 0"
+        )
+    if size > MAX_MINIMUM_SESSION_TOKEN_SIZE:
+        raise _validation_error(
+            f"Value '{size}' at 'minimumSessionTokenSize' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {MAX_MINIMUM_SESSION_TOKEN_SIZE}"
+        )
+    return size
+
+
+def _session_token(minimum_size: int) -> str:
+    """A root session token, at least ``minimum_size`` bytes long ("STS increases the session token to at least
+    this size, regardless of its actual content")."""
+    token = base64.b64encode(random_id("ROOT", 120).encode()).decode()
+    if len(token) < minimum_size:
+        padding = random_id("", (minimum_size - len(token)) * 3 // 4 + 3)
+        token = base64.b64encode((random_id("ROOT", 120) + padding).encode()).decode()
+    return token
+
+
 def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, Any]:
     """STS AssumeRoot: short-term credentials for a member account's root, limited to one task policy."""
     target, policy, duration = _parse_assume_root(resp.params)
@@ -271,7 +331,7 @@ def assume_root(resp: BaseResponse, session: RootSession | None) -> dict[str, An
     root_session = RootSession(
         access_key_id=random_id("ASIA", 20),
         secret_access_key=random_id("", 40),
-        session_token=base64.b64encode(random_id("ROOT", 120).encode()).decode(),
+        session_token=_session_token(_minimum_token_size(resp.params)),
         account_id=target,
         task_policy=policy,
         expiration=STATE.clock.now() + dt.timedelta(seconds=duration),
@@ -327,33 +387,37 @@ def _features_context(resp: BaseResponse, management_only: bool) -> tuple[Any, s
     org = backend.org if backend is not None else None
     if backend is None or org is None:
         raise SandboxError(
-            "OrganizationNotFoundException", "The request was rejected because no organization was found.", 400
+            "OrganizationNotFoundException",
+            "The request was rejected because no organization is associated with your account.",
+            400,
         )
     is_management = org.master_account_id == caller
     if not is_management and not orgview.is_iam_delegated_admin(backend, caller):
         raise SandboxError(
             "AccountNotManagementOrDelegatedAdministratorException",
-            "The request was rejected because the account is not the management account or the delegated "
-            "administrator for IAM.",
+            "The request was rejected because the account making the request is not the management account or "
+            "delegated administrator account for centralized root access.",
             400,
         )
     if management_only and not is_management:
         raise SandboxError(
             "CallerIsNotManagementAccountException",
-            "The request was rejected because the caller is not the management account of the organization.",
+            "The request was rejected because the account making the request is not the management account for "
+            "the organization.",
             400,
         )
     if org.feature_set != "ALL":
         raise SandboxError(
             "OrganizationNotInAllFeaturesModeException",
-            "The request was rejected because the organization does not have all features enabled.",
+            "The request was rejected because your organization does not have All features enabled. For more "
+            "information, see Available feature sets in the AWS Organizations User Guide.",
             400,
         )
     if not orgview.trusted_access_enabled(backend):
         raise SandboxError(
             "ServiceAccessNotEnabledException",
-            "The request was rejected because trusted access for IAM is not enabled in AWS Organizations "
-            "(organizations enable-aws-service-access --service-principal iam.amazonaws.com).",
+            "The request was rejected because trusted access is not enabled for IAM in AWS Organizations. For "
+            "details, see IAM and AWS Organizations in the AWS Organizations User Guide.",
             400,
         )
     return backend, org.id
@@ -403,16 +467,31 @@ def decode_page_token(token: str) -> int:
     return offset
 
 
-def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response | None:
-    """ListAccounts as AWS pages it: MaxResults 1-20 (default 20), opaque NextToken, with State and Status."""
+NOT_IN_ORGANIZATION = "Your account is not a member of an organization."
+
+
+def _org_reader_backend(resp: BaseResponse) -> Any:
+    """The caller's org backend, if the caller may read the org (its management account or a delegated
+    administrator); else AWS's AWSOrganizationsNotInUseException (no org) or AccessDeniedException (a member).
+    moto answered both with an empty ListAccounts and DescribeAccount with AccountNotFoundException, which would
+    let a run with the wrong credentials report 0 accounts."""
     caller = resp.current_account
     backend = orgview.management_backend(caller)
     if backend is None or backend.org is None:
-        return None  # in no organization: moto's own AWSOrganizationsNotInUseException
-    # AWS lets the management account and delegated administrators read the org; other members are denied
-    # (moto would answer them with an empty list, which would hide a deployment in the wrong account).
+        raise SandboxError("AWSOrganizationsNotInUseException", NOT_IN_ORGANIZATION, 400)
     if backend.org.master_account_id != caller and not orgview.is_delegated_admin(backend, caller):
         raise SandboxError("AccessDeniedException", "You don't have permissions to access this resource.", 400)
+    return backend
+
+
+def describe_account(resp: BaseResponse, session: RootSession | None) -> None:
+    """Only who may read the org may describe its accounts; the answer itself is moto's."""
+    _org_reader_backend(resp)
+
+
+def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response | None:
+    """ListAccounts as AWS pages it: MaxResults 1-20 (default 20), opaque NextToken, with State and Status."""
+    backend = _org_reader_backend(resp)
     params = json.loads(resp.body or "{}") if isinstance(resp.body, str) else {}
     max_results = params.get("MaxResults", LIST_ACCOUNTS_MAX_RESULTS)
     if not isinstance(max_results, int) or max_results < 1:
@@ -433,7 +512,8 @@ def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response |
         body["NextToken"] = encode_page_token(offset + max_results)
     headers = dict(resp.response_headers)
     headers["content-type"] = "application/x-amz-json-1.1"
-    return 200, headers, json.dumps(body)
+    headers, text = resp._enrich_response(headers, json.dumps(body))
+    return 200, headers, text
 
 
 _HANDLERS: dict[tuple[str, str], Handler] = {
@@ -445,6 +525,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("iam", "EnableOrganizationsRootSessions"): _set_feature(ROOT_SESSIONS, True),
     ("iam", "DisableOrganizationsRootSessions"): _set_feature(ROOT_SESSIONS, False),
     ("organizations", "ListAccounts"): list_accounts,
+    ("organizations", "DescribeAccount"): describe_account,
     **{("iam", operation): _root_user_call(operation) for operation in rootuser_api.HANDLERS},
 }
 
@@ -456,14 +537,17 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
+        signatures.install()
         _patch_request_path()
         _patch_error_status()
         _patch_account_summary()
+        _patch_root_user_listings()
         _patch_organizations()
         _patch_reset()
         _patch_account_lookup()
         _patch_backend_lookup()
         _patch_bucket_policy()
+        _patch_request_ids()
         _installed = True
 
 
@@ -486,7 +570,9 @@ def _patch_request_path() -> None:
 
     def authorize_s3(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
         action = str(self.data.get("Action", ""))
+        signatures.verify(self, "s3")
         session = STATE.session_for(self.access_key)
+        _check_bucket_owner(self, session, bucket_name)
         if session is not None:
             _authorize_root_session(session, "s3", action)
         else:
@@ -524,9 +610,50 @@ def _patch_account_summary() -> None:
         summary = original(self)
         user = STATE.known_root_user(self._iam_backend.account_id)
         summary.update(user.summary_flags() if user is not None else dict.fromkeys(_FLAG_NAMES, 0))
+        if user is not None:  # root's MFA devices are IAM MFA devices in use (unverified: docs/sandbox.md)
+            summary["MFADevices"] = summary.get("MFADevices", 0) + len(user.mfa_devices)
+            summary["MFADevicesInUse"] = summary.get("MFADevicesInUse", 0) + len(user.mfa_devices)
         return summary
 
     AccountSummary.summary_map = property(summary_map)  # type: ignore[assignment,method-assign]
+
+
+def _patch_root_user_listings() -> None:
+    """The credential report has a ``<root_account>`` row and ListVirtualMFADevices lists root's virtual devices,
+    from the account's root user (moto knows IAM users only)."""
+    from moto.iam.exceptions import ValidationError
+    from moto.iam.models import IAMBackend
+
+    original_report = IAMBackend.get_credential_report
+
+    def get_credential_report(self: IAMBackend) -> str:
+        report: str = original_report(self)
+        header, _, rows = report.partition("\n")
+        with STATE.lock:
+            root_row = rootuser_api.credential_report_row(root_user_for(self.account_id))
+        return f"{header}\n{root_row}\n{rows}"
+
+    def list_virtual_mfa_devices(
+        self: IAMBackend, assignment_status: str, marker: str | None, max_items: int
+    ) -> tuple[list[Any], str | None]:
+        devices: list[Any] = list(self.virtual_mfa_devices.values())
+        if assignment_status == "Assigned":
+            devices = [device for device in devices if device.enable_date]
+        elif assignment_status == "Unassigned":
+            devices = [device for device in devices if not device.enable_date]
+        if assignment_status != "Unassigned":
+            with STATE.lock:
+                user = STATE.known_root_user(self.account_id)
+                devices.extend(rootuser_api.virtual_mfa_devices(user) if user is not None else [])
+        max_items = int(max_items)
+        start = int(marker) if marker else 0
+        if start > len(devices):
+            raise ValidationError("Invalid Marker.")
+        page = devices[start : start + max_items]
+        return page, (str(start + max_items) if start + max_items < len(devices) else None)
+
+    IAMBackend.get_credential_report = get_credential_report  # type: ignore[method-assign]
+    IAMBackend.list_virtual_mfa_devices = list_virtual_mfa_devices  # type: ignore[method-assign]
 
 
 _FLAG_NAMES = (
@@ -690,3 +817,18 @@ def _patch_bucket_policy() -> None:
         return PermissionResult.PERMITTED if decision.allowed else PermissionResult.NEUTRAL
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
+def _patch_request_ids() -> None:
+    """``x-amzn-RequestId`` and ``<RequestId>`` are UUIDs, as AWS's are (moto made 52 random letters)."""
+    import uuid
+
+    from moto.core import responses as moto_responses
+
+    def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
+        request_id = str(uuid.uuid4())
+        if isinstance(headerdict, dict):
+            headerdict["x-amzn-requestid"] = request_id
+        return request_id
+
+    moto_responses.gen_amzn_requestid_long = gen_amzn_requestid_long  # type: ignore[assignment]

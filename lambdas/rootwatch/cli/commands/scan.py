@@ -40,8 +40,17 @@ MAX_CONCURRENCY = 64
 #: Error kinds that mean "the caller or the org is misconfigured", not "this account failed".
 SETUP_ERROR_KINDS = frozenset({ErrorKind.ACCESS_DENIED, ErrorKind.FEATURE_DISABLED, ErrorKind.EXPIRED})
 #: Organizations answers meaning the caller cannot list the org at all (a config problem: exit 2).
+#: Wrong or unknown credentials, or credentials of an account outside any organization: a setup error (exit 2).
 SETUP_ERROR_CODES = frozenset(
-    {"AWSOrganizationsNotInUseException", "UnrecognizedClientException", "InvalidClientTokenId"}
+    {
+        "AWSOrganizationsNotInUseException",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+    }
 )
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in RECORD_FIELDS)
