@@ -38,6 +38,9 @@ LOG_RETENTION_DAYS = (
 MAX_EXEMPTIONS_JSON = 3000
 #: A Distributed Map runs at most 10,000 child executions in parallel.
 MAX_MAP_CONCURRENCY = 10_000
+#: ItemBatcher.MaxItemsPerBatch bounds: every account of a batch is audited at once inside its Express child
+#: (the inline Map's MaxConcurrency is the batch size), so the batch size is also that child's fan-out.
+MAX_BATCH_SIZE = 100
 
 #: Every key the app reads (all under the ``rootwatch:`` prefix); any other rootwatch: key is an error.
 CONFIG_KEYS = tuple(
@@ -48,6 +51,7 @@ CONFIG_KEYS = tuple(
         "scheduleTimezone",
         "alertEmails",
         "mapMaxConcurrency",
+        "mapBatchSize",
         "historyRetentionDays",
         "resultsRetentionDays",
         "logRetentionDays",
@@ -102,7 +106,9 @@ class RootwatchConfig:
     log_level: str = "INFO"
     metrics_enabled: bool = True
     sdk_retry_mode: str = "adaptive"
-    sdk_max_attempts: int = 5
+    sdk_max_attempts: int = 3
+    #: Accounts per Express child (ItemBatcher.MaxItemsPerBatch); audits in flight = this x map_max_concurrency.
+    map_batch_size: int = 40
 
     @property
     def exemptions_json(self) -> str:
@@ -298,7 +304,8 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         schedule_cron=cron,
         schedule_timezone=timezone,
         alert_emails=_emails("alertEmails", _get(context, "alertEmails")),
-        map_max_concurrency=_int("mapMaxConcurrency", _get(context, "mapMaxConcurrency", 40), 1, MAX_MAP_CONCURRENCY),
+        map_max_concurrency=_int("mapMaxConcurrency", _get(context, "mapMaxConcurrency", 8), 1, MAX_MAP_CONCURRENCY),
+        map_batch_size=_int("mapBatchSize", _get(context, "mapBatchSize", 40), 1, MAX_BATCH_SIZE),
         history_retention_days=_int("historyRetentionDays", _get(context, "historyRetentionDays", 400), 1, 3650),
         results_retention_days=_int("resultsRetentionDays", _get(context, "resultsRetentionDays", 1096), 1, 3650),
         log_retention_days=_choice("logRetentionDays", _get(context, "logRetentionDays", 90), LOG_RETENTION_DAYS),
@@ -312,5 +319,5 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         log_level=_log_level("logLevel", _get(context, "logLevel", "INFO")),
         metrics_enabled=_bool("metricsEnabled", _get(context, "metricsEnabled", True)),
         sdk_retry_mode=_choice("sdkRetryMode", _get(context, "sdkRetryMode", "adaptive"), SDK_RETRY_MODES),
-        sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 5), 1, MAX_SDK_ATTEMPTS),
+        sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 3), 1, MAX_SDK_ATTEMPTS),
     )

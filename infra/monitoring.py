@@ -1,4 +1,4 @@
-"""Monitoring: alarms that go to the alert topic, and a dashboard of the pipeline's metrics.
+"""Monitoring: alarms that go to the alert topic (no dashboard: see below and docs/cost.md).
 
 Alarms (each notifies the SNS topic when it fires):
 - the audit-run execution failed, timed out or was aborted;
@@ -48,7 +48,7 @@ def pipeline_metric(name: str, period: cdk.Duration, statistic: str = "Sum") -> 
 
 
 class Monitoring(Construct):
-    """Alarms wired to the alert topic, and the rootwatch dashboard."""
+    """Alarms wired to the alert topic."""
 
     def __init__(
         self,
@@ -120,43 +120,7 @@ class Monitoring(Construct):
             "EventBridge Scheduler could not start an audit run; the event is in the dead-letter queue.",
         )
 
-        day = cdk.Duration.days(1)
-        self.dashboard = cloudwatch.Dashboard(
-            self,
-            "Dashboard",
-            dashboard_name=f"{prefix}-pipeline",
-            default_interval=cdk.Duration.days(14),
-        )
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(
-                markdown=f"# rootwatch\nNightly root-credential audit (`{state_machine.state_machine_name}`).",
-                width=24,
-                height=2,
-            ),
-            cloudwatch.GraphWidget(
-                title="Accounts per run",
-                left=[pipeline_metric(name, day) for name in PIPELINE_METRICS[:5]],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Runs",
-                left=[
-                    state_machine.metric_succeeded(period=day, statistic="Sum"),
-                    state_machine.metric_failed(period=day, statistic="Sum"),
-                    state_machine.metric_timed_out(period=day, statistic="Sum"),
-                ],
-                right=[pipeline_metric("RunDuration", day, "Maximum")],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Audit Lambda",
-                left=[
-                    workflow.audit.metric_invocations(period=day, statistic="Sum"),
-                    workflow.audit.metric_errors(period=day, statistic="Sum"),
-                    workflow.audit.metric_throttles(period=day, statistic="Sum"),
-                ],
-                right=[workflow.audit.metric_duration(period=day, statistic="p99")],
-                width=12,
-            ),
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=12),
-        )
+        # No dashboard ($3 a month, a third of the bill at 10,000 accounts, docs/cost.md): it charted the metrics
+        # the run summary (`rootwatch run`), the run's alert and the `daily_trend` Athena query already give, and
+        # the Step Functions console's Map Run view shows each night's children. The alarms above are what an
+        # operator must hear of; the metrics stay for them and for ad-hoc graphs in the CloudWatch console.

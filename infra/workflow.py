@@ -41,6 +41,7 @@ DEFINITION_PLACEHOLDERS = (
     "FinishRunFunctionArn",
     "ResultsBucket",
     "MaxConcurrency",
+    "MaxItemsPerBatch",
 )
 
 #: AWS's public SSM parameters naming the Powertools for AWS Lambda (Python) layer of each release
@@ -48,6 +49,10 @@ DEFINITION_PLACEHOLDERS = (
 POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"
 LAMBDA_PYTHON = "python3.13"
 AUDIT_TASK_POLICY = TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS
+#: The AuditAccount function's timeout: one attempt's longest run (see AUDIT below).
+AUDIT_TIMEOUT_SECONDS = 20
+#: An EXPRESS execution's hard limit; a batch's child must end well inside it.
+EXPRESS_LIMIT_SECONDS = 300
 
 
 class DefinitionError(RuntimeError):
@@ -70,7 +75,8 @@ def load_definition(path: Path | None = None) -> dict[str, Any]:
         raise DefinitionError(
             f"{path.name}: placeholders {missing} are not used; the stack's values would not reach it"
         )
-    samples = {name: "1" if name == "MaxConcurrency" else f"sample-{name}" for name in DEFINITION_PLACEHOLDERS}
+    numeric = ("MaxConcurrency", "MaxItemsPerBatch")
+    samples = {name: "1" if name in numeric else f"sample-{name}" for name in DEFINITION_PLACEHOLDERS}
     substituted = re.sub(r"\$\{(\w+)\}", lambda m: samples[m.group(1)], text)
     try:
         return json.loads(substituted)
@@ -124,9 +130,11 @@ AUDIT = FunctionSpec(
     "audit-account",
     "rootwatch.handlers.audit_account.handler",
     "Audits one member account's root credentials via sts:AssumeRoot (IAMAuditRootUserCredentials)",
-    # Room for botocore's own retries (standard mode, 5 attempts) on AssumeRoot and each IAM call to run
-    # out and raise ThrottledError, which the state machine retries; a timeout would not be retried.
-    cdk.Duration.seconds(90),
+    # Room for botocore's own retries (3 attempts, <= 3 s of backoff a call) on AssumeRoot and each IAM call
+    # to run out and raise ThrottledError, which the state machine retries; a timeout would not be retried.
+    # Short enough that a batch's Express child ends inside 5 minutes whatever happens (docs/pipeline.md,
+    # "A batch's worst case"; tests/infra/test_definition_checks.py computes it).
+    cdk.Duration.seconds(AUDIT_TIMEOUT_SECONDS),
     256,
 )
 FINISH = FunctionSpec(
@@ -334,7 +342,8 @@ class Workflow(Construct):
         self.prepare.add_to_role_policy(
             iam.PolicyStatement(
                 sid="RecordSkippedAccounts",
-                actions=["dynamodb:UpdateItem", "dynamodb:PutItem"],
+                # GetItem: an account with no sharded latest item yet reads its legacy `LATEST` item once.
+                actions=["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem"],
                 resources=[table.table_arn],
             )
         )
@@ -351,7 +360,8 @@ class Workflow(Construct):
         self.audit.add_to_role_policy(
             iam.PolicyStatement(
                 sid="RecordAuditState",
-                actions=["dynamodb:UpdateItem", "dynamodb:PutItem"],
+                # GetItem: an account with no sharded latest item yet reads its legacy `LATEST` item once.
+                actions=["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem"],
                 resources=[table.table_arn],
             )
         )
@@ -499,13 +509,25 @@ class Workflow(Construct):
                 "FinishRunFunctionArn": self.finish.function_arn,
                 "ResultsBucket": storage.bucket.bucket_name,
                 "MaxConcurrency": str(config.map_max_concurrency),
+                "MaxItemsPerBatch": str(config.map_batch_size),
             },
             role=role,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # ERROR without execution data: failures only, and no account names or e-mails in the logs. The
+            # Map Run keeps every child's status, and the run's summary and alert name what failed. At ALL with
+            # execution data this log was the largest variable cost (~7 KB an account a night, docs/cost.md).
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ERROR, include_execution_data=False),
             tracing_enabled=True,
             # No `timeout=` here: with a definition file CDK silently drops it. The run timeout is the
             # definition's own top-level TimeoutSeconds (4 h), which the run-timed-out alarm watches.
             removal_policy=removal_policy(config),
+        )
+        cdk.Validations.of(state_machine).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SF1",
+                reason="Logs ERROR events without execution data on purpose: at ALL with execution data the log "
+                "was the largest variable cost (~7 KB an account a night) and held account e-mails. Each child's "
+                "status stays in the Map Run, each account's outcome in the run's summary, alert and S3 results.",
+            )
         )
         acknowledge_wildcard_resources(
             role,

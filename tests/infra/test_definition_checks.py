@@ -37,3 +37,38 @@ def test_invalid_json_is_refused_with_the_position(tmp_path):
     path.write_text(DEFINITION_FILE.read_text().replace('"StartAt"', "StartAt", 1))
     with pytest.raises(DefinitionError, match=r"not valid JSON after substitution: .*line"):
         load_definition(path)
+
+
+def _batch_worst_case_seconds() -> float:
+    """A batch's child lasts as long as its slowest account (the inline Map runs every account at once); an
+    account's worst case is every attempt its retriers allow running to the Lambda timeout, plus every wait."""
+    from infra.workflow import AUDIT_TIMEOUT_SECONDS
+
+    definition = load_definition()
+    processor = definition["States"]["AuditAccounts"]["ItemProcessor"]["States"]["AuditBatch"]
+    task = processor["ItemProcessor"]["States"]["AuditAccount"]
+    attempts, waits = 1, 0.0
+    for retrier in task["Retry"]:
+        attempts += retrier["MaxAttempts"]
+        interval, cap = retrier["IntervalSeconds"], retrier.get("MaxDelaySeconds", float("inf"))
+        waits += sum(min(interval * retrier["BackoffRate"] ** k, cap) for k in range(retrier["MaxAttempts"]))
+    return attempts * AUDIT_TIMEOUT_SECONDS + waits
+
+
+def test_a_batch_child_ends_inside_the_express_limit_whatever_its_accounts_do():
+    from infra.workflow import EXPRESS_LIMIT_SECONDS
+
+    definition = load_definition()
+    batch = definition["States"]["AuditAccounts"]["ItemProcessor"]["States"]["AuditBatch"]
+    assert batch["MaxConcurrency"] == definition["States"]["AuditAccounts"]["ItemBatcher"]["MaxItemsPerBatch"]
+    assert _batch_worst_case_seconds() < EXPRESS_LIMIT_SECONDS  # 10 attempts x 20 s + 68 s of waits = 268 s
+
+
+def test_each_account_keeps_its_own_retry_and_catch_inside_the_batch():
+    definition = load_definition()
+    task = definition["States"]["AuditAccounts"]["ItemProcessor"]["States"]["AuditBatch"]["ItemProcessor"]["States"][
+        "AuditAccount"
+    ]
+    (throttled,) = [r for r in task["Retry"] if r["ErrorEquals"] == ["ThrottledError"]]
+    assert task["Parameters"]["Payload"]["max_retries"] == throttled["MaxAttempts"]
+    assert task["Catch"][0]["ErrorEquals"] == ["States.ALL"] and task["Catch"][0]["Next"] == "AuditNotRecorded"

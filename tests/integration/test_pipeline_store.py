@@ -9,7 +9,7 @@ import boto3
 import pytest
 from rootwatch.aws.notifier import Notifier
 from rootwatch.aws.results_writer import ResultsWriter, results_key
-from rootwatch.aws.status_store import StatusStore
+from rootwatch.aws.status_store import LATEST_SHARDS, StatusStore, latest_pk
 from rootwatch.domain.alert import compose_alert
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
 
@@ -167,9 +167,9 @@ def test_run_records_include_every_account_of_that_run_only(store):
 def test_history_items_expire_after_the_configured_days(store):
     night(store, ok("n1"))
     items = boto3.client("dynamodb").scan(TableName="status")["Items"]
-    expiring = [i for i in items if i["pk"]["S"] != "LATEST"]
+    expiring = [i for i in items if not i["pk"]["S"].startswith("LATEST")]
     assert expiring and all(int(i["expires_at"]["N"]) == NOW + 30 * 86400 for i in expiring)
-    assert "expires_at" not in next(i for i in items if i["pk"]["S"] == "LATEST")
+    assert "expires_at" not in next(i for i in items if i["pk"]["S"].startswith("LATEST#"))
     assert [r.run_id for r in store.history(ACCOUNT)] == ["n1"]
 
 
@@ -290,3 +290,33 @@ def test_store_matches_the_transition_rules_over_random_nights_with_errors_and_r
                 assert set(latest["known_kinds"]) == set(kinds)
 
     check()
+
+
+def test_latest_items_are_spread_over_shards_by_account_id(store):
+    accounts = [f"{n:012d}" for n in range(100000000000, 100000000040)]
+    for account in accounts:
+        night(store, ok("n1", account=account))
+    keys = {i["pk"]["S"] for i in boto3.client("dynamodb").scan(TableName="status")["Items"]}
+    shards = {k for k in keys if k.startswith("LATEST")}
+    assert shards == {latest_pk(a) for a in accounts} and len(shards) == LATEST_SHARDS
+    assert [s["account_id"] for s in store.latest_states()] == accounts
+
+
+def test_an_item_under_the_legacy_latest_key_is_read_and_its_alerted_baseline_adopted(store):
+    """Upgrade from one `LATEST` partition key: nothing is re-reported, every reader still sees the account."""
+    night(store, ok("n1", "password"))  # first audit, committed: alerted = password
+    client = boto3.client("dynamodb")
+    key = {"pk": {"S": latest_pk(ACCOUNT)}, "sk": {"S": ACCOUNT}}
+    item = client.get_item(TableName="status", Key=key)["Item"]
+    client.delete_item(TableName="status", Key=key)
+    client.put_item(TableName="status", Item={**item, "pk": {"S": "LATEST"}})  # as an earlier version wrote it
+    other = "222222222222"
+    client.put_item(TableName="status", Item={**item, "pk": {"S": "LATEST"}, "sk": {"S": other}})
+
+    assert store.latest(ACCOUNT)["alerted_run_id"] == "n1"
+    assert [s["account_id"] for s in store.latest_states()] == [ACCOUNT, other]
+    again = night(store, ok("n2", "password", day="23"))
+    assert not again.first_audit and again.appeared == []
+    assert store.latest(ACCOUNT)["alerted_run_id"] == "n1"
+    third = night(store, ok("n3", "password", day="24"))
+    assert not third.first_audit and third.appeared == []

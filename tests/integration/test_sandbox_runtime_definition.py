@@ -124,10 +124,11 @@ def test_the_projects_state_machine_parses_in_moto_once_localized() -> None:
         "FinishRunFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:finish",
         "ResultsBucket": "results-bucket",
         "MaxConcurrency": "10",
+        "MaxItemsPerBatch": "25",
     }.items():
         text = text.replace("${" + name + "}", value)
 
-    moto_parse(json.dumps(runtime.localize_definition(text)))
+    moto_parse(json.dumps(runtime.without_item_batchers(runtime.localize_definition(text))))
 
 
 def test_a_definition_that_is_not_an_object_is_refused_naming_it() -> None:

@@ -4,11 +4,11 @@ Table layout (one table, string keys ``pk``/``sk``, TTL attribute ``expires_at``
 
 | pk                | sk                               | what                                             | TTL |
 |-------------------|----------------------------------|--------------------------------------------------|-----|
-| ``LATEST``        | ``<account_id>``                 | latest state; last *successful* flags; *alerted* | no  |
+| ``LATEST#<nn>``   | ``<account_id>``                 | latest state; last *successful* flags; *alerted* | no  |
 | ``ACCOUNT#<id>``  | ``RUN#<scanned_at>#<run_id>``    | history: the full record of each audit           | yes |
-| ``RUN#<run_id>``  | ``ACCOUNT#<id>``                 | the run's records (every account, SKIPPED too)   | yes |
-| ``RUN#<run_id>``  | ``SUMMARY``                      | the run summary                                  | yes |
-| ``RUN#<run_id>``  | ``ALERT``                        | marker: this run's alert was published           | yes |
+| ``RUN#<run_id>``  | ``ACCOUNT#<id>``                 | the run's records (every account, SKIPPED too)   | 35d |
+| ``RUN#<run_id>``  | ``SUMMARY``                      | the run summary                                  | 35d |
+| ``RUN#<run_id>``  | ``ALERT``                        | marker: this run's alert was published           | 35d |
 
 Every appearance of a root credential is alerted at least once (docs/pipeline.md, "At least once"). So an
 audit is compared with the **alerted** baseline, not with the last audit seen: ``alerted`` in the latest
@@ -19,12 +19,20 @@ is the audit's commit point, since FinishRun reconciles from the run items. What
 fails, the appearance is still there to alert: in this run (the run item exists), or in the next one
 (``alerted`` never moved). Retries and redrives in the same run compare with the same ``alerted`` and so
 get the same transition.
+
+Latest-state items are spread over ``LATEST_SHARDS`` partition keys, ``LATEST#<nn>`` with ``nn`` = the account
+id modulo ``LATEST_SHARDS`` (:func:`latest_pk`), so a night's writes never queue on one partition's limit
+(1,000 write units/s; a latest item is ~1.5 KB, 2 units). Migration: items written under the single ``LATEST``
+key by earlier versions are still read. ``latest()`` and ``latest_states()`` fall back to them, and an audit
+that finds no sharded item adopts the legacy item's ``alerted`` baseline (one GetItem, once per account), so
+an upgrade re-reports nothing. Legacy items are never deleted (no role may DeleteItem); see docs/pipeline.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -34,8 +42,13 @@ from rootwatch.domain.transitions import Baseline, compute_transition, ordered_k
 
 PK, SK = "pk", "sk"
 TTL_ATTRIBUTE = "expires_at"
-LATEST_PK = "LATEST"
+LATEST_PK = "LATEST"  # the single latest-state key of earlier versions: still read, never written
+LATEST_SHARDS = 16
 DEFAULT_HISTORY_TTL_DAYS = 400
+#: ``RUN#<run_id>`` items (the run's records, summary, alert marker) duplicate the run's S3 results object and
+#: are read only while the run can still be redriven (AWS allows 14 days): kept 35 days, or the history's TTL
+#: when that is shorter. ``ACCOUNT#`` history keeps ``HISTORY_TTL_DAYS``.
+RUN_TTL_DAYS = 35
 
 #: Record fields that hold what an OK audit learned; an ERROR or SKIPPED audit never overwrites them.
 _KNOWN_FIELDS = (
@@ -52,6 +65,17 @@ _KNOWN_FIELDS = (
     "access_key_last_used",
 )
 _ACCOUNT_FIELDS = ("account_name", "account_email", "account_state")
+
+
+def latest_pk(account_id: str) -> str:
+    """The partition key of an account's latest-state item: ``LATEST#<nn>``, nn = account id mod LATEST_SHARDS."""
+    number = int(account_id) if account_id.isdigit() else zlib.crc32(account_id.encode())
+    return f"{LATEST_PK}#{number % LATEST_SHARDS:02d}"
+
+
+def latest_pks() -> list[str]:
+    """Every partition key latest-state items live under, the legacy one last."""
+    return [f"{LATEST_PK}#{n:02d}" for n in range(LATEST_SHARDS)] + [LATEST_PK]
 
 
 def _to_item(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,6 +138,7 @@ class StatusStore:
         self._client = client
         self.table_name = table_name
         self._ttl_seconds = history_ttl_days * 86400
+        self._run_ttl_seconds = min(RUN_TTL_DAYS, history_ttl_days) * 86400
         self._clock = clock
 
     # --- writes -------------------------------------------------------------------------------------
@@ -148,7 +173,26 @@ class StatusStore:
         return record
 
     def _latest_key(self, account_id: str) -> dict[str, Any]:
-        return {PK: {"S": LATEST_PK}, SK: {"S": account_id}}
+        return {PK: {"S": latest_pk(account_id)}, SK: {"S": account_id}}
+
+    def _legacy_latest(self, account_id: str) -> dict[str, Any]:
+        """The account's item under the single ``LATEST`` key of earlier versions, or {}."""
+        response = self._client.get_item(
+            TableName=self.table_name, Key={PK: {"S": LATEST_PK}, SK: {"S": account_id}}, ConsistentRead=True
+        )
+        return _from_item(response.get("Item") or {})
+
+    def _adopt_alerted(self, record: AuditRecord, alerted: Mapping[str, Any]) -> None:
+        """Store an adopted baseline in the sharded item, unless a run committed one there first."""
+        # A concurrent audit may adopt it first: the same value, so its conditional failure is fine.
+        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=self._latest_key(record.account_id),
+                UpdateExpression="SET alerted = :alerted",
+                ConditionExpression="attribute_not_exists(alerted.run_id)",
+                ExpressionAttributeValues=_to_item({":alerted": dict(alerted)}),
+            )
 
     def _update_latest(self, record: AuditRecord, expression: str, values: dict[str, Any]) -> dict:
         response = self._client.update_item(
@@ -176,6 +220,11 @@ class StatusStore:
 
     def _alerted_baseline(self, record: AuditRecord, old: Mapping[str, Any]) -> Baseline | None:
         """What this audit is compared with: the alerted baseline of the latest item as it was."""
+        if not old:
+            # No sharded item yet: a new account, or one last written under the legacy ``LATEST`` key.
+            old = self._legacy_latest(record.account_id)
+            if (old.get("alerted") or {}).get("run_id"):
+                self._adopt_alerted(record, old["alerted"])
         if "alerted" in old or not old:
             alerted = old.get("alerted") or {}
             if alerted.get("run_id") == record.run_id:
@@ -193,26 +242,18 @@ class StatusStore:
             return None
         alerted = {"kinds": list(legacy.get("kinds") or []), "run_id": legacy["run_id"]}
         alerted["scanned_at"] = legacy.get("scanned_at") or ""
-        # A concurrent audit may adopt it first: the same legacy value, so its conditional failure is fine.
-        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
-            self._client.update_item(
-                TableName=self.table_name,
-                Key=self._latest_key(record.account_id),
-                UpdateExpression="SET alerted = :alerted",
-                ConditionExpression="attribute_not_exists(alerted.run_id)",
-                ExpressionAttributeValues=_to_item({":alerted": alerted}),
-            )
+        self._adopt_alerted(record, alerted)
         return _baseline(alerted)
 
     def _put_run_records(self, record: AuditRecord) -> None:
         data = record.to_dict()
-        expires = int(self._clock()) + self._ttl_seconds
+        now = int(self._clock())
         history = {PK: f"ACCOUNT#{record.account_id}", SK: f"RUN#{record.scanned_at}#{record.run_id}"}
         run_item = {PK: f"RUN#{record.run_id}", SK: f"ACCOUNT#{record.account_id}"}
         # Two idempotent puts, history first: the run item is the audit's commit point (FinishRun reads the
         # run items), so a failure between them leaves the account NOT_AUDITED, to be alerted next night.
-        for keys in (history, run_item):
-            self._client.put_item(TableName=self.table_name, Item=_to_item({**keys, **data, TTL_ATTRIBUTE: expires}))
+        for keys, ttl in ((history, self._ttl_seconds), (run_item, self._run_ttl_seconds)):
+            self._client.put_item(TableName=self.table_name, Item=_to_item({**keys, **data, TTL_ATTRIBUTE: now + ttl}))
 
     def commit_alerted(self, records: Iterable[AuditRecord]) -> int:
         """Make what each OK record saw the baseline later runs compare with; the number of accounts moved.
@@ -248,7 +289,7 @@ class StatusStore:
     def put_run_summary(self, run_id: str, summary: Mapping[str, Any]) -> None:
         """Store (or replace) the run summary."""
         item = {**summary, PK: f"RUN#{run_id}", SK: "SUMMARY", "run_id": run_id}
-        item[TTL_ATTRIBUTE] = int(self._clock()) + self._ttl_seconds
+        item[TTL_ATTRIBUTE] = int(self._clock()) + self._run_ttl_seconds
         self._client.put_item(TableName=self.table_name, Item=_to_item(item))
 
     def mark_alert_sent(self, run_id: str, subject: str, message_id: str) -> None:
@@ -256,7 +297,7 @@ class StatusStore:
         never a lost alert)."""
         now = int(self._clock())
         item: dict[str, Any] = {PK: f"RUN#{run_id}", SK: "ALERT", "subject": subject, "message_id": message_id}
-        item.update({"sent_at": now, TTL_ATTRIBUTE: now + self._ttl_seconds})
+        item.update({"sent_at": now, TTL_ATTRIBUTE: now + self._run_ttl_seconds})
         self._client.put_item(TableName=self.table_name, Item=_to_item(item))
 
     # --- reads --------------------------------------------------------------------------------------
@@ -297,12 +338,19 @@ class StatusStore:
             TableName=self.table_name, Key=self._latest_key(account_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return flatten_latest(_from_item(item)) if item else None
+        if item:
+            return flatten_latest(_from_item(item))
+        legacy = self._legacy_latest(account_id)
+        return flatten_latest(legacy) if legacy else None
 
     def latest_states(self) -> list[dict[str, Any]]:
-        """Every account's latest state, flattened, ordered by account id."""
-        items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues=_to_item({":pk": LATEST_PK}))
-        return [flatten_latest(item) for item in items]
+        """Every account's latest state, flattened, ordered by account id (a sharded item wins over a legacy one)."""
+        by_account: dict[str, dict[str, Any]] = {}
+        for pk in latest_pks():
+            items = self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues=_to_item({":pk": pk}))
+            for item in items:
+                by_account.setdefault(str(item.get(SK)), item)
+        return [flatten_latest(by_account[account]) for account in sorted(by_account)]
 
     def history(self, account_id: str, *, limit: int | None = None) -> list[AuditRecord]:
         """An account's audits, newest first."""

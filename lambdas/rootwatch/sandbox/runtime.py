@@ -20,6 +20,8 @@ What ``install()`` changes in moto 5.2.5, once per process:
 - **Step Functions definitions are localized** before moto parses them (:func:`localize_definition`), so the
   definition deployed to AWS is the one the sandbox runs.
 - **Retry waits can be scaled down** (:func:`set_retry_scale`, or ``ROOTWATCH_SANDBOX_RETRY_SCALE``).
+- **A Distributed Map batches its items** (``ItemBatcher``: one child per ``{"Items", "BatchInput"}`` batch),
+  which moto 5.2.5 cannot parse: see :func:`item_batchers` and :func:`make_batches`.
 - **A Distributed Map enforces its failure tolerance** (moto ignores it and turns a failed item into null),
   an execution output that holds datetimes no longer crashes DescribeExecution, and ListMapRuns right after
   StartExecution answers instead of raising.
@@ -500,8 +502,13 @@ def localize_definition(definition: dict[str, Any] | str) -> dict[str, Any]:
     - ``ResultWriter.WriterConfig`` (ResultWriter v2) is dropped; a ResultWriter left without a Resource is
       dropped too. moto writes only a manifest anyway, and keeps the Map's results in its output.
 
-    Idempotent; never mutates its argument. Not handled (moto rejects them): ItemBatcher, JSONL/MANIFEST
-    ItemReader input types, JSONata.
+    - ``ItemBatcher`` is kept: moto's grammar has no such field, so the parse patch installed by
+      :func:`install_step_functions` takes it out (:func:`item_batchers`, :func:`without_item_batchers`) and
+      gives it back to the parsed Map, which then hands each child ``{"Items": [...], "BatchInput": {...}}``
+      as AWS does. moto's own parser, unpatched, rejects it.
+
+    Idempotent; never mutates its argument. Not handled (moto rejects them): JSONL/MANIFEST ItemReader input
+    types, JSONata.
     """
     document = json.loads(definition) if isinstance(definition, str) else copy.deepcopy(definition)
     if not isinstance(document, dict):
@@ -542,13 +549,95 @@ def _localize_map(state: dict[str, Any]) -> None:
             state.pop("ResultWriter")
 
 
+def item_batchers(definition: dict[str, Any] | str) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Each Map state's ``ItemBatcher``, keyed by the path of state names to it (``("AuditAccounts",)``; a Map
+    inside a Map's ItemProcessor is ``("Outer", "Inner")``). Maps inside Parallel branches are not batched here.
+
+    Refuses, naming the state, what the sandbox cannot run with the meaning AWS gives it: ``ItemSelector``
+    together with ``ItemBatcher``, the ``...Path`` forms, and a batcher without a positive limit.
+    """
+    document = json.loads(definition) if isinstance(definition, str) else definition
+    found: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def walk(states: Any, scope: tuple[str, ...]) -> None:
+        if not isinstance(states, dict):
+            return
+        for name, state in states.items():
+            if not isinstance(state, dict) or state.get("Type") != "Map":
+                continue
+            batcher = state.get("ItemBatcher")
+            if isinstance(batcher, dict):
+                found[(*scope, name)] = _checked_batcher(name, state, batcher)
+            for key in ("ItemProcessor", "Iterator"):
+                processor = state.get(key)
+                if isinstance(processor, dict):
+                    walk(processor.get("States"), (*scope, name))
+
+    if isinstance(document, dict):
+        walk(document.get("States"), ())
+    return found
+
+
+def without_item_batchers(definition: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the definition without its ItemBatcher fields (what moto's grammar can read)."""
+    document = copy.deepcopy(definition)
+
+    def walk(states: Any) -> None:
+        if not isinstance(states, dict):
+            return
+        for state in states.values():
+            if isinstance(state, dict) and state.get("Type") == "Map":
+                state.pop("ItemBatcher", None)
+                for key in ("ItemProcessor", "Iterator"):
+                    processor = state.get(key)
+                    if isinstance(processor, dict):
+                        walk(processor.get("States"))
+
+    walk(document.get("States"))
+    return document
+
+
+def _checked_batcher(name: str, state: dict[str, Any], batcher: dict[str, Any]) -> dict[str, Any]:
+    unsupported = sorted(key for key in batcher if key.endswith("Path"))
+    if unsupported or "ItemSelector" in state:
+        what = ", ".join(unsupported) if unsupported else "ItemSelector with ItemBatcher"
+        raise ValueError(f"state {name}: the sandbox does not run {what}")
+    limits = [batcher.get("MaxItemsPerBatch"), batcher.get("MaxInputBytesPerBatch")]
+    if not any(isinstance(v, int | float) and not isinstance(v, bool) and v >= 1 for v in limits):
+        raise ValueError(f"state {name}: ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch >= 1")
+    return copy.deepcopy(batcher)
+
+
+def _attach_batchers(program: Any, batchers: Mapping[tuple[str, ...], dict[str, Any]]) -> None:
+    """Give each parsed Map's iteration component the ItemBatcher moto's grammar dropped."""
+    for path, batcher in batchers.items():
+        states = getattr(getattr(program, "states", None), "states", None)
+        state = None
+        for depth, name in enumerate(path):
+            state = (states or {}).get(name)
+            if state is None:
+                raise ValueError(f"ItemBatcher of {'/'.join(path)}: no such state after parsing")
+            if depth < len(path) - 1:
+                component = getattr(state, "iteration_component", None)
+                states = getattr(getattr(component, "_states", None), "states", None)
+        component = getattr(state, "iteration_component", None)
+        if component is None:
+            raise ValueError(f"ItemBatcher of {'/'.join(path)}: not a Map state")
+        component._rootwatch_item_batcher = batcher
+
+
 def _patched_parse(original: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(definition: str) -> Any:
         try:
-            localized = json.dumps(localize_definition(definition))
+            document = json.loads(definition)
+            batchers = item_batchers(document)
+            localized = json.dumps(without_item_batchers(localize_definition(document)))
         except (ValueError, TypeError):
-            localized = definition  # not JSON: let moto report it as AWS would
-        return original(localized)
+            batchers, localized = {}, definition  # not JSON: let moto report it as AWS would
+        parsed = original(localized)
+        if batchers:
+            _attach_batchers(parsed[0], batchers)
+        return parsed
 
     parse.__wrapped__ = original  # type: ignore[attr-defined]
     return parse
@@ -565,6 +654,86 @@ class _ScaledTime:
 
 
 TOLERANCE_EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+#: Step Functions' limit on one execution's input, which a batch must fit (MaxInputBytesPerBatch is capped there).
+_MAX_BATCH_BYTES = 256 * 1024
+
+
+def _template(value: Any, data: Any, context: Mapping[str, Any]) -> Any:
+    """A JSONPath payload template (``"key.$": "$.path"`` / ``"$$.Context.path"``), as BatchInput takes it."""
+    from moto.stepfunctions.parser.asl.utils.json_path import extract_json
+
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key.endswith(".$"):
+                if not isinstance(item, str) or not item.startswith("$"):
+                    raise ValueError(f"BatchInput {key}: the sandbox evaluates JSONPaths only, got {item!r}")
+                source, path = (context, "$" + item[2:]) if item.startswith("$$") else (data, item)
+                out[key[:-2]] = copy.deepcopy(extract_json(path, source))
+            else:
+                out[key] = _template(item, data, context)
+        return out
+    if isinstance(value, list):
+        return [_template(item, data, context) for item in value]
+    return value
+
+
+def make_batches(items: list[Any], batcher: Mapping[str, Any], batch_input: Any = None) -> list[dict[str, Any]]:
+    """Items grouped as a Distributed Map's ItemBatcher groups them: in order, each batch ``{"Items": [...]}``
+    (plus ``"BatchInput"`` when the state has one) of at most ``MaxItemsPerBatch`` items and, when set,
+    ``MaxInputBytesPerBatch`` bytes of JSON (a single larger item still gets a batch of its own)."""
+    max_items = int(batcher.get("MaxItemsPerBatch") or 0) or len(items) or 1
+    max_bytes = min(int(batcher.get("MaxInputBytesPerBatch") or _MAX_BATCH_BYTES), _MAX_BATCH_BYTES)
+
+    def size(batch: list[Any]) -> int:
+        body: dict[str, Any] = {"Items": batch}
+        if batch_input is not None:
+            body["BatchInput"] = batch_input
+        return len(json.dumps(body, separators=(",", ":")).encode())
+
+    batches: list[list[Any]] = []
+    for item in items:
+        if batches and len(batches[-1]) < max_items and size([*batches[-1], item]) <= max_bytes:
+            batches[-1].append(item)
+        else:
+            batches.append([item])
+    out = []
+    for batch in batches:
+        body = {"Items": batch}
+        if batch_input is not None:
+            body["BatchInput"] = copy.deepcopy(batch_input)
+        out.append(body)
+    return out
+
+
+def _batched_map_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A Distributed Map with an ItemBatcher starts one child per batch, as AWS does; the Map Run's item counts
+    stay per item (a failed child fails every item of its batch) and its execution counts per child."""
+
+    def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+        batcher = getattr(self, "_rootwatch_item_batcher", None)
+        if batcher is None:
+            original(self, env, eval_input)
+            return
+        items = env.stack.pop()
+        batch_input = None
+        if "BatchInput" in batcher:
+            context = env.states.context_object.context_object_data
+            batch_input = _template(batcher["BatchInput"], env.states.get_input(), context)
+        batches = make_batches(list(items), batcher, batch_input)
+        env.stack.append(batches)
+        original(self, env, eval_input)
+        outputs = env.stack[-1]
+        counter = eval_input.map_run_record.item_counter
+        extra = [len(batch["Items"]) - 1 for batch in batches]
+        counter.total.offset(sum(extra))
+        for output, more in zip(outputs, extra, strict=False):
+            (counter.failed if output is None else counter.succeeded).offset(more)
+            if output is not None:
+                counter.results_written.offset(more)
+
+    _map_run.__wrapped__ = original  # type: ignore[attr-defined]
+    return _map_run
 
 
 def _patched_map_run(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -803,7 +972,7 @@ def install_step_functions() -> None:
         parser.parse = staticmethod(_patched_parse(parser.parse))  # type: ignore[method-assign,assignment]
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
         component = distributed.DistributedIterationComponent
-        component._map_run = _patched_map_run(component._map_run)  # type: ignore[method-assign]
+        component._map_run = _patched_map_run(_batched_map_run(component._map_run))  # type: ignore[method-assign]
         communication = execution.BaseExecutionWorkerCommunication
         communication._reflect_execution_status = _patched_reflect_status(  # type: ignore[method-assign]
             communication._reflect_execution_status
@@ -825,8 +994,11 @@ __all__ = [
     "install",
     "install_step_functions",
     "invoke_function",
+    "item_batchers",
     "localize_definition",
+    "make_batches",
     "retry_scale",
     "set_endpoint_url",
     "set_retry_scale",
+    "without_item_batchers",
 ]
