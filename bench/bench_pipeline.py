@@ -1,5 +1,6 @@
-"""The nightly pipeline's run time in the sandbox: the real state machine (PrepareRun -> Distributed Map ->
-FinishRun) with the real handlers in-process, for 100 and 1,000 member accounts.
+"""The nightly pipeline in the sandbox: what a night costs, counted (bench/measure_counts.py, written to
+infra/measured_counts.json for the cost model), then its run time with the real state machine (PrepareRun ->
+Distributed Map of batched children -> FinishRun) and the real handlers in-process, for 100 and 1,000 accounts.
 
 Each size gets a fresh sandbox and a demo org; night 1 is every account's first audit, night 2 the steady
 state (same org, transitions against night 1). The handlers' import happens before night 1 is timed.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 
 SIZES = (100, 1000)
-MAX_CONCURRENCY = 40
+MAX_CONCURRENCY = 12  # children at a time (cdk.json), each a batch of rootwatch:mapBatchSize accounts
 
 
 def _night(sfn, arn: str, name: str) -> tuple[float, float, dict]:
@@ -23,7 +24,29 @@ def _night(sfn, arn: str, name: str) -> tuple[float, float, dict]:
     return time.perf_counter() - wall, time.process_time() - cpu, described
 
 
+def counts() -> None:
+    """Measure what a night does per account and per run; print it and write infra/measured_counts.json."""
+    from bench import measure_counts
+
+    measured = measure_counts.measure()
+    measure_counts.write(measured)
+    small, large = measured["sizes"]
+    print(f"counted on the deployed template, night 2, {small} and {large} accounts (per account = the slope)")
+    print(f"{'quantity':<48} {'per run':>9} {'per account':>12}")
+    for key in sorted(measured["per_account"]):
+        run, account = measured["per_run"][key], measured["per_account"][key]
+        if run or account:
+            print(f"{key:<48} {run:>9g} {account:>12g}")
+    print(f"child executions: {measured['child_executions']}; custom metrics: {len(measured['custom_metrics'])}")
+    print(f"wrote {measure_counts.COUNTS_FILE.relative_to(measure_counts.COUNTS_FILE.parent.parent)}")
+
+
 def main() -> None:
+    counts()
+    timing()
+
+
+def timing() -> None:
     import importlib
     import os
 
