@@ -9,8 +9,10 @@ are audited.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,9 +23,10 @@ from rootwatch.handlers import dependencies
 from rootwatch.sandbox import runtime
 from rootwatch.sandbox.deploy import deploy_stack
 
-from tests.integration.stack_context import pipeline
+from tests.integration.stack_context import PIPELINE
 
-BATCH = 25
+#: cdk.json's batch size (PIPELINE does not override it, so the synth is shared with the other pipeline tests).
+BATCH = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]["rootwatch:mapBatchSize"]
 
 
 def _night(outputs: dict[str, Any], name: str) -> dict[str, Any]:
@@ -41,7 +44,7 @@ def _map_run(execution_arn: str) -> dict[str, Any]:
 def deployed(sandbox):
     runtime.set_retry_scale(0.0)
     dependencies.reset()
-    outputs = deploy_stack(context=pipeline(mapBatchSize=BATCH))
+    outputs = deploy_stack(context=PIPELINE)
     yield outputs
     runtime.set_retry_scale(None)
     dependencies.reset()
