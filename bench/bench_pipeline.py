@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 SIZES = (100, 1000)
-MAX_CONCURRENCY = 12  # children at a time (cdk.json), each a batch of rootwatch:mapBatchSize accounts
+MAX_CONCURRENCY = 8  # children at a time (cdk.json), each a batch of rootwatch:mapBatchSize accounts
 
 
 def _night(sfn, arn: str, name: str) -> tuple[float, float, dict]:
