@@ -73,3 +73,8 @@ def account_id_type(flag: str = "--account") -> Callable[[str], str]:
         return parse_account_id(value, flag=flag)
 
     return convert
+
+
+def add_account_arg(parser: argparse.ArgumentParser, help: str, *, required: bool = True) -> None:
+    """``--account ID``: exactly one 12-digit member account id (an empty or listed value is a usage error)."""
+    parser.add_argument("--account", metavar="ID", required=required, type=account_id_type("--account"), help=help)

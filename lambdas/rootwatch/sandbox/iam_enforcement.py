@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rootwatch.sandbox import iam_policy, iam_requests
-from rootwatch.sandbox.sandbox_errors import SandboxError
+from rootwatch.sandbox.sandbox_errors import SandboxError, deny_code
 
 LOG = logging.getLogger(__name__)
 
@@ -38,18 +38,6 @@ ENV = "ROOTWATCH_SANDBOX_IAM"
 _OFF_VALUES = frozenset({"off", "0", "false", "no", "disabled"})
 _enabled: bool | None = None
 
-#: The code each service answers "access denied" with.
-DENY_CODE = {
-    "dynamodb": "AccessDeniedException",
-    "lambda": "AccessDeniedException",
-    "stepfunctions": "AccessDeniedException",
-    "organizations": "AccessDeniedException",
-    "kms": "AccessDeniedException",
-    "logs": "AccessDeniedException",
-    "xray": "AccessDeniedException",
-    "sns": "AuthorizationError",
-    "ec2": "UnauthorizedOperation",
-}
 
 #: Needs no permission in AWS: no policy can deny it.
 _ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
@@ -187,7 +175,7 @@ def deny_error(
         else f"because no identity-based policy allows the {action} action"
     )
     message = f"User: {principal_arn} is not authorized to perform: {action} on resource: {shown} {reason}"
-    code = DENY_CODE.get(service, "AccessDenied")
+    code = deny_code(service)
     if code == "UnauthorizedOperation":
         message = "You are not authorized to perform this operation. " + message
     return SandboxError(code, message, status=403)
@@ -280,7 +268,6 @@ def check_s3(resp: Any, operation: str, bucket: str | None, key: str | None) -> 
 
 
 __all__ = [
-    "DENY_CODE",
     "ENV",
     "RoleCaller",
     "authorize",

@@ -47,7 +47,7 @@ from rootwatch.sandbox.rootstate import (
     RootUser,
     random_id,
 )
-from rootwatch.sandbox.sandbox_errors import SandboxError
+from rootwatch.sandbox.sandbox_errors import DENY_CODE, SandboxError, deny_code
 
 DEFAULT_ROOT_SESSION_SECONDS = 900
 MAX_ROOT_SESSION_SECONDS = 900
@@ -64,17 +64,7 @@ _ACCOUNT_ARN = re.compile(rf"arn:aws:iam::({ACCOUNT_ID_REGEX}):root", re.ASCII)
 #: moto service name -> IAM action prefix, where they differ.
 _ACTION_PREFIX = {"stepfunctions": "states", "sns": "sns", "elbv2": "elasticloadbalancing"}
 #: The code each service uses for "access denied", where it is not AccessDenied.
-_DENY_CODE = {
-    "ec2": "UnauthorizedOperation",
-    "dynamodb": "AccessDeniedException",
-    "lambda": "AccessDeniedException",
-    "stepfunctions": "AccessDeniedException",
-    "organizations": "AccessDeniedException",
-    "kms": "AccessDeniedException",
-    "logs": "AccessDeniedException",
-    "sns": "AuthorizationError",
-}
-_DENY_CODES = frozenset(_DENY_CODE.values()) | {"AccessDenied"}
+_DENY_CODES = frozenset(DENY_CODE.values()) | {"AccessDenied"}
 _THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
 _STATUS_BY_CODE = {"ServiceUnavailable": 503, "InternalFailure": 500, "InternalError": 500, "ServiceFailure": 500}
 
@@ -96,7 +86,7 @@ def _deny_error(service: str, principal_arn: str, action: str, policy_kind: str)
         f"User: {principal_arn} is not authorized to perform: {_action_name(service, action)} "
         f"with an explicit deny in {policy_kind}"
     )
-    code = _DENY_CODE.get(service, "AccessDenied")
+    code = deny_code(service)
     if code == "UnauthorizedOperation":
         message = "You are not authorized to perform this operation. " + message
     return SandboxError(code, message, status=403)

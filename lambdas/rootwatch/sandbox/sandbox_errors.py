@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from moto.s3.exceptions import S3ClientError
 
+#: The code each service answers "access denied" with, where it is not ``AccessDenied`` (STS, IAM, S3, SQS).
+DENY_CODE = {
+    "dynamodb": "AccessDeniedException",
+    "lambda": "AccessDeniedException",
+    "stepfunctions": "AccessDeniedException",
+    "organizations": "AccessDeniedException",
+    "kms": "AccessDeniedException",
+    "logs": "AccessDeniedException",
+    "xray": "AccessDeniedException",
+    "sns": "AuthorizationError",
+    "ec2": "UnauthorizedOperation",
+}
+
+
+def deny_code(service: str) -> str:
+    """The error code ``service`` (moto's service name) answers an access denial with."""
+    return DENY_CODE.get(service, "AccessDenied")
+
 
 class SandboxError(S3ClientError):
     """An AWS error answer: ``code``, ``message`` and the HTTP ``status``.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rootwatch.cli.common import account_id_type, add_aws_args
+from rootwatch.cli.common import add_account_arg, add_aws_args
 from rootwatch.cli.output import FORMATS, render
 from rootwatch.operations.doctor import Check, Status, exit_code, run_doctor
 from rootwatch.operations.invocation import factory_from_args, operator_command
@@ -25,12 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Preflight for rootwatch. Changes nothing; the trial uses the read-only audit task policy.",
     )
     add_aws_args(parser)
-    parser.add_argument(
-        "--account",
-        metavar="ID",
-        type=account_id_type("--account"),
-        help="member account for the trial audit (default: the first ACTIVE)",
-    )
+    add_account_arg(parser, "member account for the trial audit (default: the first ACTIVE)", required=False)
     parser.add_argument(
         "--format", choices=("text", *FORMATS), default="text", help="output format (default: text, one line each)"
     )

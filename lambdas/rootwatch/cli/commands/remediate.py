@@ -20,7 +20,7 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from rootwatch.cli.commands.scan import scan_accounts
-from rootwatch.cli.common import account_id_type, account_ids_type, add_aws_args
+from rootwatch.cli.common import account_ids_type, add_account_arg, add_aws_args
 from rootwatch.cli.output import FORMATS, open_output, render
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
@@ -110,13 +110,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description=RECOVERY_EXPLANATION,
     )
     add_aws_args(recover)
-    recover.add_argument(
-        "--account",
-        metavar="ID",
-        required=True,
-        type=account_id_type("--account"),
-        help="the member account (one 12-digit id)",
-    )
+    add_account_arg(recover, "the member account (one 12-digit id)")
     add_consent_args(recover)
     add_table_arg(recover)
     recover.set_defaults(func=run_recovery)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
-from rootwatch.cli.common import account_id_type, add_aws_args
+from rootwatch.cli.common import add_account_arg, add_aws_args
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.operations.invocation import (
     action_log_from_args,
@@ -50,13 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Shows and backs up the bucket policy, then (with --execute/--yes) deletes it and verifies.",
     )
     add_aws_args(s3)
-    s3.add_argument(
-        "--account",
-        metavar="ID",
-        required=True,
-        type=account_id_type("--account"),
-        help="the member account that owns the bucket",
-    )
+    add_account_arg(s3, "the member account that owns the bucket")
     s3.add_argument("--bucket", metavar="NAME", required=True, help="the bucket name")
     _common(s3)
     s3.set_defaults(func=run_s3)
@@ -68,13 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--region must be the queue's region.",
     )
     add_aws_args(sqs)
-    sqs.add_argument(
-        "--account",
-        metavar="ID",
-        required=True,
-        type=account_id_type("--account"),
-        help="the member account that owns the queue",
-    )
+    add_account_arg(sqs, "the member account that owns the queue")
     sqs.add_argument("--queue-url", metavar="URL", required=True, help="the queue URL")
     _common(sqs)
     sqs.set_defaults(func=run_sqs)
