@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,14 +28,14 @@ from typing import Any
 
 from rootwatch.sandbox import iam_policy, iam_requests
 from rootwatch.sandbox.sandbox_errors import SandboxError, deny_code
+from rootwatch.sandbox.switches import Switch
 
 LOG = logging.getLogger(__name__)
 
 ENV = "ROOTWATCH_SANDBOX_IAM"
 """Environment variable: ``off`` turns enforcement off when nothing set it explicitly."""
 
-_OFF_VALUES = frozenset({"off", "0", "false", "no", "disabled"})
-_enabled: bool | None = None
+_SWITCH = Switch(ENV)
 
 
 #: Needs no permission in AWS: no policy can deny it.
@@ -45,15 +44,12 @@ _ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 
 def set_enabled(enabled: bool | None) -> None:
     """Turn enforcement on or off for the process; None falls back to ``$ROOTWATCH_SANDBOX_IAM`` (default on)."""
-    global _enabled
-    _enabled = enabled
+    _SWITCH.set(enabled)
 
 
 def enabled() -> bool:
     """Whether assumed-role callers are held to their role's policies."""
-    if _enabled is not None:
-        return _enabled
-    return os.environ.get(ENV, "on").strip().lower() not in _OFF_VALUES
+    return _SWITCH.enabled()
 
 
 # --- who is calling ---------------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -40,10 +39,10 @@ from botocore.utils import normalize_url_path
 
 from rootwatch.sandbox.rootstate import STATE
 from rootwatch.sandbox.sandbox_errors import SandboxError
+from rootwatch.sandbox.switches import Switch
 
 ENV = "ROOTWATCH_SANDBOX_VERIFY_SIGNATURES"
-_OFF_VALUES = frozenset({"off", "0", "false", "no", "disabled"})
-_enabled: bool | None = None
+_SWITCH = Switch(ENV)
 
 #: Credentials that act as the management account's administrator, with any (or no) session token.
 DEFAULT_CREDENTIALS = {"testing": "testing", "FOOBARKEY": "FOOBARSECRET"}
@@ -80,14 +79,11 @@ SIGNATURE_MESSAGE = (
 
 def set_enabled(enabled: bool | None) -> None:
     """Turn verification on or off for the process; None falls back to ``$ROOTWATCH_SANDBOX_VERIFY_SIGNATURES``."""
-    global _enabled
-    _enabled = enabled
+    _SWITCH.set(enabled)
 
 
 def enabled() -> bool:
-    if _enabled is not None:
-        return _enabled
-    return os.environ.get(ENV, "on").strip().lower() not in _OFF_VALUES
+    return _SWITCH.enabled()
 
 
 # --- the errors, per protocol -------------------------------------------------------------------------------
