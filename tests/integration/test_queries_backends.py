@@ -244,3 +244,18 @@ def test_athena_query_that_runs_too_long_is_stopped():
     with stub, pytest.raises(QueryError, match="still RUNNING after 30 s; stopped it"):
         backend.run("SELECT 1")
     stub.assert_no_pending_responses()
+
+
+def test_report_footer_names_the_real_source_not_athena(sandbox, tmp_path, capsys):
+    generate_history(tmp_path, days=3, accounts=10, seed=3)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="rootwatch-results-x")
+    upload_history(s3, "rootwatch-results-x", tmp_path)
+    endpoint = "https://s3.us-east-1.amazonaws.com"  # moto in-process: a sandbox endpoint, no --bucket
+    output = tmp_path / "report.html"
+    assert main(["report", "--endpoint-url", endpoint, "--output", str(output)]) == 0
+    footer = output.read_text().split("<footer>")[1]
+    assert f"(bucket s3://rootwatch-results-x/results/ at {endpoint}, through DuckDB)" in footer
+    assert "Athena" not in footer
+    assert main(["report", "--results", str(tmp_path), "--output", str(output)]) == 0
+    assert f"(folder {tmp_path}, through DuckDB)" in output.read_text().split("<footer>")[1]

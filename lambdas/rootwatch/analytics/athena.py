@@ -31,6 +31,9 @@ Progress = Callable[[str, float, int], None]
 class AthenaBackend:
     """Runs Trino SQL through Athena. ``client`` is a boto3 Athena client."""
 
+    #: Where the records came from, in words (the report's footer).
+    source = ""
+
     def __init__(
         self,
         client: Any,

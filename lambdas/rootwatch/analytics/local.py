@@ -80,6 +80,8 @@ class DuckDBBackend:
     """
 
     table = VIEW
+    #: Where the records came from, in words (the report's footer); set by whoever opened the folder.
+    source = ""
 
     def __init__(self, results_dir: str | os.PathLike[str], *, materialize: bool = False) -> None:
         import duckdb

@@ -64,6 +64,7 @@ def open_backend(args: argparse.Namespace) -> Iterator[Engine]:
         from rootwatch.analytics.local import DuckDBBackend
 
         backend = _checked(lambda: DuckDBBackend(args.results))
+        backend.source = f"folder {args.results}, through DuckDB"
         try:
             yield backend
         finally:
@@ -79,6 +80,8 @@ def open_backend(args: argparse.Namespace) -> Iterator[Engine]:
             if stderr_is_terminal():
                 print(f"downloaded {count} run objects from s3://{bucket}/results/", file=sys.stderr)
             backend = DuckDBBackend(folder)
+            at = f" at {args.endpoint_url}" if args.endpoint_url else ""
+            backend.source = f"bucket s3://{bucket}/results/{at}, through DuckDB"
             try:
                 yield backend
             finally:
@@ -87,13 +90,15 @@ def open_backend(args: argparse.Namespace) -> Iterator[Engine]:
         from rootwatch.analytics.athena import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP, AthenaBackend
 
         client = session_from_args(args).client("athena", endpoint_url=args.endpoint_url)
-        yield AthenaBackend(
+        athena = AthenaBackend(
             client,
             workgroup=args.workgroup or DEFAULT_WORKGROUP,
             database=args.database or DEFAULT_DATABASE,
             table=args.table or DEFAULT_TABLE,
             progress=_AthenaProgress(),
         )
+        athena.source = f"Athena workgroup {athena.workgroup}"
+        yield athena
     else:
         raise UsageError(SOURCE_HELP)
 

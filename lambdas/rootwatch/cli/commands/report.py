@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     exemptions = _exemptions(args.exemptions)
     try:
         with open_backend(args) as backend:
-            data = collect(backend, days=args.days, exemptions=exemptions, source=_source(args))
+            data = collect(backend, days=args.days, exemptions=exemptions, source=getattr(backend, "source", ""))
     except QueryError as exc:
         raise UsageError(str(exc)) from None
     html = render_html(data)
@@ -74,11 +74,3 @@ def _exemptions(path: str | None) -> list[Exemption]:
         return parse_exemptions(os.environ.get(EXEMPTIONS_ENV), allow_expired=True)
     except ExemptionError as exc:
         raise UsageError(f"--exemptions: {exc}") from None
-
-
-def _source(args: argparse.Namespace) -> str:
-    if args.results:
-        return f"folder {args.results}"
-    if args.bucket:
-        return f"s3://{args.bucket}/results/" + (f" at {args.endpoint_url}" if args.endpoint_url else "")
-    return f"Athena workgroup {args.workgroup or 'rootwatch'}"
