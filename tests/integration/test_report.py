@@ -87,8 +87,9 @@ def test_report_is_one_self_contained_file(report):
 def test_report_states_totals_and_the_headline(report):
     html = report.read_text()
     assert "2 accounts have root credentials that need action." in html  # KEYS, and LEGACY whose exemption expired
-    assert re.search(r'data-total="accounts"><div class="value">5<', html)
+    assert re.search(r'data-total="accounts"><div class="value">6<', html)
     assert re.search(r'data-total="exempt"><div class="value">1<', html)
+    assert re.search(r'data-total="skipped"><div class="value">1<', html)  # the management account
     assert re.search(r'data-total="reappeared"><div class="value">1<', html)
 
 

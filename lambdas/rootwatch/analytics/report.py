@@ -17,6 +17,7 @@ from typing import Any
 from rootwatch.analytics import report_page
 from rootwatch.analytics.engine import Engine, run_named
 from rootwatch.domain.exemptions import KINDS, Exemption, exempt_kinds_by_account
+from rootwatch.domain.totals import run_totals
 
 ERROR_DAYS = 7
 EXPIRY_WARNING_DAYS = 14
@@ -76,18 +77,15 @@ def collect(
 
 
 def totals(data: ReportData) -> dict[str, int]:
-    """The headline numbers, from the latest state of each account."""
-    members = [row for row in data.latest if row.get("error_code") != "MANAGEMENT_ACCOUNT"]
-    with_credentials = [row for row in members if row.get("root_credentials_present")]
-    exempt = [row for row in with_credentials if row.get("exempt")]
-    return {
-        "accounts": len(members),
-        "audited": sum(1 for row in members if row.get("status") == "OK"),
-        "with_root_credentials": len(with_credentials),
-        "needs_action": len(with_credentials) - len(exempt),
-        "exempt": len(exempt),
-        "failing": sum(1 for row in members if row.get("status") == "ERROR"),
-        "skipped": sum(1 for row in members if row.get("status") == "SKIPPED"),
+    """The headline numbers, from the latest state of each account: ``run_totals`` (the one definition the
+    run summary, the alert and ``scan`` use, the management account included) plus the report's own."""
+    base = run_totals(data.latest)
+    with_credentials = [row for row in data.latest if row.get("root_credentials_present") is True]
+    exempt = sum(1 for row in with_credentials if row.get("exempt"))
+    return base | {
+        "needs_action": len(with_credentials) - exempt,
+        "exempt": exempt,
+        "failing": base["errors"],
         "never_audited": len(data.never_audited),
         "reappeared": len(data.reappearances),
     }
@@ -149,7 +147,7 @@ def _header(data: ReportData, last_run: str, period: str) -> str:
 def _cards(data: ReportData) -> str:
     t = data.totals
     cards = [
-        ("Member accounts", t["accounts"], f"{t['audited']} audited at the last run", ""),
+        ("Accounts", t["accounts"], f"{t['audited']} audited at their last run", ""),
         ("Need action", t["needs_action"], "root credentials, not exempt", "bad" if t["needs_action"] else "good"),
         ("Exempt", t["exempt"], "root credentials under an exemption", "warn" if t["exempt"] else ""),
         (
@@ -159,7 +157,7 @@ def _cards(data: ReportData) -> str:
             "bad" if t["reappeared"] else "",
         ),
         ("Audits failing", t["failing"], f"{t['never_audited']} never audited", "warn" if t["failing"] else ""),
-        ("Skipped", t["skipped"], "suspended or closed", ""),
+        ("Skipped", t["skipped"], "management account, suspended or closed", ""),
     ]
     items = "".join(
         f'<div class="card {tone}" data-total="{escape(key)}"><div class="value">{value:,}</div>'

@@ -19,6 +19,7 @@ from typing import Any
 
 from rootwatch.domain.plaintext import plain_text
 from rootwatch.domain.records import AuditRecord, AuditStatus
+from rootwatch.domain.totals import run_totals
 
 SCHEMA = "rootwatch.alert/v1"
 EVENT_TYPE = "ROOT_CREDENTIALS_ALERT"
@@ -127,7 +128,7 @@ def compose_alert(
         )
     if not (reappeared or new_with_credentials or audit_errors):
         return None
-    totals = _totals(records)
+    totals = run_totals(records)
     document = {
         "schema": SCHEMA,
         "run_id": run_id,
@@ -155,17 +156,6 @@ def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
 def _state_note(record: AuditRecord) -> dict[str, Any]:
     note = account_state_note(record.account_state)
     return {"account_state_note": note} if note else {}
-
-
-def _totals(records: list[AuditRecord]) -> dict[str, int]:
-    ok = [r for r in records if r.status == AuditStatus.OK]
-    return {
-        "accounts": len(records),
-        "audited": len(ok),
-        "with_root_credentials": sum(1 for r in ok if r.root_credentials_present),
-        "errors": sum(1 for r in records if r.status == AuditStatus.ERROR),
-        "skipped": sum(1 for r in records if r.status == AuditStatus.SKIPPED),
-    }
 
 
 # --- subject ---------------------------------------------------------------------------------------

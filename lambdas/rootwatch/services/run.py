@@ -31,6 +31,7 @@ from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchEr
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
 from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
 from rootwatch.domain.records import AuditRecord, AuditStatus
+from rootwatch.domain.totals import run_totals
 
 ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
 NOT_AUDITED = "NOT_AUDITED"
@@ -278,16 +279,11 @@ def finish_run(
     finished = clock()
     started = datetime.fromisoformat(scanned_at.replace("Z", "+00:00")).timestamp()
     ok = [r for r in records if r.status == AuditStatus.OK]
-    totals = {
-        "accounts": len(records),
-        "audited": len(ok),
-        "with_root_credentials": sum(1 for r in ok if r.root_credentials_present),
+    totals = run_totals(records) | {
         "reappeared": sum(1 for r in ok if r.appeared and not r.first_audit),
         "new_with_credentials": sum(1 for r in ok if r.first_audit and r.root_credentials_present),
         "resolved": sum(1 for r in ok if r.disappeared),
-        "errors": sum(1 for r in records if r.status == AuditStatus.ERROR),
         "not_audited": sum(1 for r in records if r.error_code == NOT_AUDITED),
-        "skipped": sum(1 for r in records if r.status == AuditStatus.SKIPPED),
     }
     summary = RunSummary(
         run_id=run_id,

@@ -34,6 +34,7 @@ from rootwatch.cli.output import add_format_args, open_output, render, stderr_is
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
+from rootwatch.domain.totals import run_totals
 
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
@@ -271,13 +272,10 @@ def exit_code(records: Iterable[AuditRecord]) -> int:
 
 def summary_line(org: MemberAccounts, records: Sequence[AuditRecord]) -> str:
     """One line for stderr: how many accounts were audited, found, failed and skipped."""
-    audited = [r for r in records if r.status == AuditStatus.OK]
-    found = sum(1 for r in audited if r.root_credentials_present)
-    errors = sum(1 for r in records if r.status == AuditStatus.ERROR)
-    skipped = sum(1 for r in records if r.status == AuditStatus.SKIPPED)
+    t = run_totals(records)
     return (
-        f"{len(records)} accounts of {org.organization_id}: {len(audited)} audited, "
-        f"{found} with root credentials, {errors} audit errors, {skipped} skipped"
+        f"{t['accounts']} accounts of {org.organization_id}: {t['audited']} audited, "
+        f"{t['with_root_credentials']} with root credentials, {t['errors']} audit errors, {t['skipped']} skipped"
     )
 
 
