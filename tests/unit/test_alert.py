@@ -86,6 +86,9 @@ def test_reappearance_names_account_and_credential_and_leaves_unchanged_accounts
     assert "prod-payments (111111111111)" in alert.subject and "password" in alert.subject
     assert "o-abc123" in alert.subject
     assert "prod-payments (111111111111): password" in alert.text
+    # Absent at the last audit is all rootwatch knows: "appeared", never "reappeared", in the human words.
+    assert " appeared on " in alert.subject and "reappeared" not in alert.subject.lower()
+    assert "ROOT CREDENTIALS APPEARED (1 account)" in alert.text and "reappeared" not in alert.text.lower()
     assert "222222222222" not in alert.text and "steady-with-mfa" not in alert.text
 
 
@@ -196,6 +199,6 @@ def test_long_names_are_dropped_from_the_subject_before_the_account_id_is_cut():
     ]
     alert = compose_alert(records, **{**RUN, "organization_id": "o-md129t2g3e"})
     assert alert.subject == (
-        "[rootwatch] o-md129t2g3e: Root password, access keys reappeared on 245023119797; 1 audit failed"
+        "[rootwatch] o-md129t2g3e: Root password, access keys appeared on 245023119797; 1 audit failed"
     )
     assert f"{name} (245023119797): password, access keys" in alert.text

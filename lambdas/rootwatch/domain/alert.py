@@ -1,7 +1,11 @@
 """The one alert a run sends, when a human is needed (docs/contracts.md#the-alert). Pure: no boto3.
 
 ``compose_alert`` turns a run's records into an :class:`Alert`: a subject, a plain-text body a person
-can act on, and the ``rootwatch.alert/v1`` JSON. It returns None when nothing needs a human: no
+can act on, and the ``rootwatch.alert/v1`` JSON.
+
+Words: the JSON key is ``reappeared`` (a contract), but the subject and text say "appeared": the alerted
+baseline knows only the last state, not whether the account ever had that kind before, so "appeared"
+(absent at the last successful audit, present now) is what rootwatch can honestly claim. It returns None when nothing needs a human: no
 credentials reappeared, no first audit found credentials, and no audit failed. Credentials that
 merely disappeared ("resolved") are reported inside an alert but never cause one.
 
@@ -207,9 +211,9 @@ def _subject_body(doc: Mapping[str, Any], *, with_name: bool, with_kinds: bool) 
     if len(reappeared) == 1:
         only = reappeared[0]
         what = f"root {_kinds_text(only['credentials'])}" if with_kinds else "root credentials"
-        parts.append(f"{what} reappeared on {account(only)}")
+        parts.append(f"{what} appeared on {account(only)}")
     elif reappeared:
-        parts.append(f"root credentials reappeared on {len(reappeared)} accounts")
+        parts.append(f"root credentials appeared on {len(reappeared)} accounts")
     if len(new) == 1:
         parts.append(f"new account {account(new[0])} has root credentials")
     elif new:
@@ -293,8 +297,8 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
             "",
         ]
     if doc["reappeared"]:
-        lines.append(f"ROOT CREDENTIALS REAPPEARED ({_plural(len(doc['reappeared']), 'account')})")
-        lines.append("These accounts had none of these credentials at their last successful audit:")
+        lines.append(f"ROOT CREDENTIALS APPEARED ({_plural(len(doc['reappeared']), 'account')})")
+        lines.append("Absent at these accounts' last successful audit, present now:")
         lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in doc["reappeared"]]
         lines.append("")
     if doc["new_with_credentials"]:

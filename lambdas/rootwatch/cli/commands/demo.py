@@ -199,7 +199,7 @@ def _state_table(store: Any, out: _Out) -> None:
 
     out.heading("Stored state (DynamoDB: the latest item per account)")
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("Account", "Name", "Last audit", "Root credentials (last OK audit)", "Known since run"):
+    for column in ("Account", "Name", "Last audit", "Root credentials (last OK audit)", "Last OK audit (run)"):
         table.add_column(column, no_wrap=column != "Root credentials (last OK audit)")
     for item in store.latest_states():
         status = item["last_status"] or "?"
