@@ -18,7 +18,8 @@ def test_demo_shows_night_two_alert_as_text_and_json_and_exits_zero(capsys):
     assert code == 0
     assert "Night 1 (execution demo-night-1): SUCCEEDED" in out and "Night 2 (execution demo-night-2): SUCCEEDED" in out
     text = out.split("== The alert email of night 2")[1].split("== The same alert as JSON")[0]
-    assert "ROOT CREDENTIALS APPEARED (1 account)" in text and "REAPPEARED" not in text and "rootwatch remediate delete-root-credentials" in text
+    assert "ROOT CREDENTIALS APPEARED (1 account)" in text and "REAPPEARED" not in text
+    assert "rootwatch remediate delete-root-credentials" in text
     subject = out.split("Night 2 (execution demo-night-2)")[1].split("Alert: ")[1].splitlines()[0]
     assert " appeared on " in subject and "reappeared" not in subject  # no earlier history of these credentials
     document = json.loads(out.split("subscribers get) ==")[1].split("== Stored state")[0])

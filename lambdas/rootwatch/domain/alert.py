@@ -1,13 +1,13 @@
 """The one alert a run sends, when a human is needed (docs/contracts.md#the-alert). Pure: no boto3.
 
 ``compose_alert`` turns a run's records into an :class:`Alert`: a subject, a plain-text body a person
-can act on, and the ``rootwatch.alert/v1`` JSON.
+can act on, and the ``rootwatch.alert/v1`` JSON. It returns None when nothing needs a human: no
+credentials reappeared, no first audit found credentials, and no audit failed. Credentials that
+merely disappeared ("resolved") are reported inside an alert but never cause one.
 
 Words: the JSON key is ``reappeared`` (a contract), but the subject and text say "appeared": the alerted
 baseline knows only the last state, not whether the account ever had that kind before, so "appeared"
-(absent at the last successful audit, present now) is what rootwatch can honestly claim. It returns None when nothing needs a human: no
-credentials reappeared, no first audit found credentials, and no audit failed. Credentials that
-merely disappeared ("resolved") are reported inside an alert but never cause one.
+(absent at the last successful audit, present now) is what rootwatch can honestly claim.
 
 Exemptions plug in as plain data: ``exempt_kinds`` maps an account id to the credential kinds that
 are accepted on it (until their expiry, which the caller has already applied). Exempt kinds never
