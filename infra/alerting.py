@@ -64,6 +64,22 @@ KEY_USE_ACTIONS = tuple(
 )
 
 
+#: What CloudWatch Logs does with a log group's key (AWS's documented Encrypt*, Decrypt*, ReEncrypt*,
+#: GenerateDataKey*, Describe* for a symmetric key, spelled out).
+LOGS_KEY_ACTIONS = tuple(
+    f"kms:{action}"
+    for action in (
+        "Encrypt",
+        "Decrypt",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "DescribeKey",
+    )
+)
+
+
 #: Reserved example domains (RFC 2606): an address there is cdk.json's placeholder, never a real inbox.
 PLACEHOLDER_DOMAINS = ("@example.com", "@example.org", "@example.net")
 
@@ -96,7 +112,7 @@ class Alerting(Construct):
         self.key = kms.Key(
             self,
             "TopicKey",
-            description=f"{config.resource_prefix}: encrypts the alert topic",
+            description=f"{config.resource_prefix}: encrypts the alert topic, the log groups and the schedule's DLQ",
             enable_key_rotation=True,
             removal_policy=removal_policy(config),
             policy=iam.PolicyDocument(
@@ -150,6 +166,27 @@ class Alerting(Construct):
                 f"rootwatch:alertEmails {placeholders} is the cdk.json placeholder: nobody will receive alerts; "
                 "deploy with -c rootwatch:alertEmails=you@yourcompany.example",
             )
+
+    def allow_log_groups(self, log_group_names: list[str]) -> None:
+        """Let CloudWatch Logs encrypt and decrypt exactly these log groups with the key: the actions AWS documents
+        for a log group's KMS key, spelled out (no wildcards), each only with the encryption context CloudWatch
+        Logs sends, ``aws:logs:arn`` = one of these groups (so no other log group can be put on this key)."""
+        stack = cdk.Stack.of(self)
+        arns = [
+            stack.format_arn(
+                service="logs", resource="log-group", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+            )
+            for name in log_group_names
+        ]
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsForThisStacksLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=list(LOGS_KEY_ACTIONS),
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arns}},
+            )
+        )
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` publish to the topic (sns:Publish on it, and the key use that needs)."""

@@ -27,7 +27,9 @@ class RootwatchStack(cdk.Stack):
         self.storage = Storage(self, "Storage", config=config)
         self.alerting = Alerting(self, "Alerting", config=config)
         self.workflow = Workflow(self, "Workflow", config=config, storage=self.storage, alerting=self.alerting)
-        self.scheduling = Scheduling(self, "Scheduling", config=config, state_machine=self.workflow.state_machine)
+        self.scheduling = Scheduling(
+            self, "Scheduling", config=config, state_machine=self.workflow.state_machine, key=self.alerting.key
+        )
         self.analytics = Analytics(self, "Analytics", config=config, storage=self.storage)
         self.monitoring = Monitoring(
             self,

@@ -12,6 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.checkov import skip_checkov
 from infra.config import RootwatchConfig
 
 RESULTS_PREFIX = "results/"
@@ -79,6 +80,18 @@ class Storage(Construct):
                 "another bucket would only move the same finding there.",
             )
         )
+        skip_checkov(
+            self.access_logs,
+            "CKV_AWS_18",
+            "This is the access-log bucket itself: logging it into itself would loop, and into another bucket "
+            "would only move the same finding there (cdk-nag S1 is acknowledged for the same reason).",
+        )
+        skip_checkov(
+            self.access_logs,
+            "CKV_AWS_21",
+            "Server access logs are written once by the S3 logging service and never overwritten; the bucket "
+            "is SSE-S3, TLS-only and expires them after 365 days. Versioning would add cost and nothing to recover.",
+        )
 
         self.bucket = private_bucket(
             self,
@@ -116,4 +129,11 @@ class Storage(Construct):
             time_to_live_attribute=TABLE_TTL_ATTRIBUTE,
             deletion_protection=config.removal_policy == "retain",
             removal_policy=policy,
+        )
+        skip_checkov(
+            self.table,
+            "CKV_AWS_119",
+            "Encrypted at rest with the AWS-managed DynamoDB key; who can read it is decided by IAM (only this "
+            "stack's Lambda roles are granted the table). The same records go to the results bucket under SSE-S3 "
+            "(required there by access logging and Athena), so a CMK here would not narrow access to the data.",
         )

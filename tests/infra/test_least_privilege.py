@@ -226,7 +226,10 @@ def test_scheduler_role_can_only_start_the_state_machine_and_dead_letter(synthes
     statements = _role_statements(synthesized, "SchedulerRoleForTarget")
     state_machine = _logical_id(synthesized, "AWS::StepFunctions::StateMachine", "WorkflowAuditRun")
     queue = _logical_id(synthesized, "AWS::SQS::Queue", "SchedulingDeadLetters")
+    key = _logical_id(synthesized, "AWS::KMS::Key", "AlertingTopicKey")
     assert {(frozenset(_actions(s)), str(_resources(s))) for s in statements} == {
         (frozenset({"states:StartExecution"}), str([{"Ref": state_machine}])),
         (frozenset({"sqs:SendMessage"}), str([{"Fn::GetAtt": [queue, "Arn"]}])),
+        # The dead-letter queue is encrypted with the stack's key: sending to it needs exactly these two.
+        (frozenset({"kms:GenerateDataKey", "kms:Decrypt"}), str([{"Fn::GetAtt": [key, "Arn"]}])),
     }

@@ -269,7 +269,8 @@ def test_schedule_starts_the_state_machine_nightly_with_retries_and_a_dead_lette
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 3}
     queue = _logical_id(synthesized, "AWS::SQS::Queue", "SchedulingDeadLetters")
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
-    assert synthesized.resources[queue]["Properties"]["SqsManagedSseEnabled"] is True
+    key = _logical_id(synthesized, "AWS::KMS::Key", "AlertingTopicKey")
+    assert synthesized.resources[queue]["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
 
 
 # --- analytics -------------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ NOT_EXERCISED_LOCALLY = {
     ("StateMachine", "logs:CreateLogDelivery"): "Step Functions' log delivery is not emulated",
     ("Scheduler", "states:StartExecution"): "EventBridge Scheduler is not emulated",
     ("Scheduler", "sqs:SendMessage"): "EventBridge Scheduler is not emulated",
+    ("Scheduler", "kms:GenerateDataKey"): "EventBridge Scheduler is not emulated",
 }
 _ROLE_OF_POLICY = {
     "WorkflowFunctionsPrepareRunRole": "PrepareRun",
