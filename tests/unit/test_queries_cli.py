@@ -90,3 +90,16 @@ def test_two_sources_are_rejected(results, capsys):
 def test_missing_results_folder_is_named(tmp_path, capsys):
     assert main(["query", "latest_state", "--results", str(tmp_path / "missing")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_credential_kinds_are_arrays_in_json_as_in_scan(results, capsys, fmt):
+    assert main(["query", "with_root_credentials", "--results", results, "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(out) if fmt == "json" else [json.loads(line) for line in out.splitlines()]
+    assert rows and all(isinstance(row["credentials"], list) and row["credentials"] for row in rows)
+    assert main(["query", "account_history", "--param", f"account_id={rows[0]['account_id']}", "--results", results,
+                 "--format", fmt]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    history = json.loads(out) if fmt == "json" else [json.loads(line) for line in out.splitlines()]
+    assert all(isinstance(row[key], list) for row in history for key in ("credentials", "appeared", "disappeared"))

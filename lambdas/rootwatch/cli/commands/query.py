@@ -142,11 +142,28 @@ def run(args: argparse.Namespace) -> int:
     except QueryError as exc:
         raise UsageError(str(exc)) from None
     with open_output(args.output) as stream:
-        render(result.rows, args.format, stream, columns=result.columns)
+        render(list_columns(result.rows), args.format, stream, columns=result.columns)
     scanned = result.stats.get("data_scanned_bytes")
     if scanned is not None and stderr_is_terminal():
         print(f"Athena query {result.stats['query_execution_id']}: {_megabytes(scanned)} scanned", file=sys.stderr)
     return EXIT_OK
+
+
+#: Columns the named queries return as comma-joined text (portable SQL); every output shows them as lists,
+#: as ``scan`` does: arrays in json/jsonl, ``;``-joined in csv/tsv.
+LIST_COLUMNS = frozenset({"credentials", "appeared", "disappeared"})
+
+
+def list_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the LIST_COLUMNS that hold comma-joined text turned into lists (``""`` -> ``[]``)."""
+
+    def as_list(value: str) -> list[str]:
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    return [
+        {key: as_list(value) if key in LIST_COLUMNS and isinstance(value, str) else value for key, value in row.items()}
+        for row in rows
+    ]
 
 
 def render_sql(query: str, params: list[str] | None, *, table: str) -> str:
