@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rootwatch-installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.rootwatch-installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 
@@ -22,8 +24,16 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/rootwatch demo
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not prowler"
+test: $(STAMP) $(CHECKOV_STAMP) browser
+	ROOTWATCH_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not prowler"
+
+# checkov (pinned in requirements-checkov.txt, its own venv because its boto3/botocore/packaging pins conflict
+# with ours; ~30 s to install) scans the synthesized template in tests/infra/test_quality_gates.py.
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $(CHECKOV_STAMP)
 
 # Prowler (pinned in requirements-prowler.txt, its own venv: ~9 minutes to install) runs its root-user checks
 # against a seeded sandbox server; the test asserts its findings agree with the seeded root user.
@@ -62,4 +72,4 @@ synth: $(STAMP)
 	npx cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) $(PROWLER_VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PROWLER_VENV) $(CHECKOV_VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

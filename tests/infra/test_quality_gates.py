@@ -1,10 +1,15 @@
-"""Quality gates on the synthesized app: cdk-nag AwsSolutions, cfn-lint, the pinned CDK CLI."""
+"""Quality gates on the synthesized app: cdk-nag AwsSolutions, cfn-lint, checkov, the pinned CDK CLI."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from infra.app import FEATURE_FLAGS
 from infra.monitoring import PIPELINE_METRICS
@@ -72,6 +77,61 @@ def test_cfn_lint_finds_nothing_in_the_template(synthesized):
     # W3005 (an explicit DependsOn that a GetAtt already implies) is how CDK writes Lambda roles.
     matches = lint_file(template, config=ManualArgs(ignore_checks=["W3005"], regions=["eu-west-1"]))
     assert [f"{m.rule.id} {m.message}" for m in matches] == []
+
+
+#: checkov's pinned release (requirements-checkov.txt, its own venv .venv-checkov built by make test).
+CHECKOV_VERSION = "3.3.30"
+
+
+def _checkov_binary() -> Path | None:
+    configured = os.environ.get("ROOTWATCH_CHECKOV")
+    candidate = Path(configured) if configured else REPO / ".venv-checkov" / "bin" / "checkov"
+    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+def test_checkov_pin_is_the_one_the_gate_expects():
+    pins = (REPO / "requirements-checkov.txt").read_text().splitlines()
+    assert f"checkov=={CHECKOV_VERSION}" in pins
+
+
+def test_checkov_finds_nothing_and_every_skip_gives_a_reason(synthesized, tmp_path):
+    checkov = _checkov_binary()
+    if checkov is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("checkov is not installed (make .venv-checkov/.rootwatch-installed); required in CI")
+        pytest.skip("checkov is not installed (.venv-checkov, built by make test)")
+    # One template in its own directory: checkov scans only it (no assets, no other frameworks). Not --quiet:
+    # that drops the skipped checks from the report, and the skips' reasons are what this test reads.
+    template = tmp_path / "rootwatch.template.json"
+    shutil.copyfile(synthesized.outdir / "rootwatch.template.json", template)
+    # --skip-download: offline, no Prisma Cloud guideline lookups.
+    command = ["-f", str(template), "--framework", "cloudformation", "--compact", "-o", "json", "--skip-download"]
+    completed = subprocess.run(
+        [str(checkov), *command],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.stdout.strip(), completed.stderr[-2000:]
+    report = json.loads(completed.stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert report["summary"]["checkov_version"] == CHECKOV_VERSION
+    assert report["summary"]["parsing_errors"] == 0
+    failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
+    assert failed == [], failed
+    skipped = report["results"]["skipped_checks"]
+    assert skipped, "the template's checkov skips were not read"
+    for check in skipped:
+        reason = (check.get("check_result") or {}).get("suppress_comment", "")
+        assert len(reason.strip()) >= 60, f"{check['check_id']} {check['resource']}: reason too thin: {reason!r}"
+    # Every skip in the template is one checkov applied (no stale skip for a check that no longer applies).
+    in_template = {
+        (skip["id"], f"{resource['Type']}.{logical_id}")
+        for logical_id, resource in synthesized.resources.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+    assert in_template == {(c["check_id"], c["resource"]) for c in skipped}
 
 
 def test_package_json_pins_a_cdk_cli_2x_that_reads_schema_55():
