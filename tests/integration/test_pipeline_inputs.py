@@ -60,7 +60,9 @@ def test_function_without_its_table_fails_naming_the_missing_variable(deployed):
 def test_run_without_a_deployed_state_machine_is_a_usage_error(sandbox, capsys):
     assert main(["run", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: --state-machine-arn:") and "Traceback" not in err
+    assert err.startswith("error: no rootwatch state machine (*audit-run) in region us-east-1, account ")
+    assert "deploy the stack there first with `cdk deploy`" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(("args", "named"), [(["--timeout", "0"], "--timeout"), (["--name", "no spaces"], "--name")])

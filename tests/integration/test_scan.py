@@ -253,7 +253,7 @@ def test_missing_caller_credentials_is_a_config_error(sandbox, capsys, monkeypat
     code, out, err = run_scan(capsys)
     assert code == 2
     assert out == ""
-    assert "Unable to locate credentials" in err
+    assert "no AWS credentials found" in err
     assert "Traceback" not in err
 
 

@@ -33,6 +33,56 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+#: AWS error codes that mean the caller's credentials or input are wrong, not that something broke (exit 2).
+SETUP_AWS_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidArn",
+        "AWSOrganizationsNotInUseException",
+    }
+)
+
+NO_CREDENTIALS_TEXT = (
+    "no AWS credentials found: give --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+    "(a sandbox takes any test credentials with --endpoint-url)"
+)
+
+
+def aws_setup_problem(exc: BaseException) -> str | None:
+    """One line saying what to fix, when ``exc`` is a setup problem (credentials, endpoint, region, input).
+
+    None for anything else. Every verb ends such a problem the same way: this line on stderr, exit 2.
+    """
+    from botocore import exceptions as bx
+
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return NO_CREDENTIALS_TEXT
+    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError):
+        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")
+        return (
+            f"cannot reach {url}: check --endpoint-url (or $AWS_ENDPOINT_URL) and --region; for a sandbox, "
+            "is `rootwatch sandbox serve` running there?"
+        )
+    if isinstance(exc, bx.NoRegionError):
+        return "no AWS region: give --region or set AWS_REGION"
+    if isinstance(exc, bx.ParamValidationError):
+        return f"invalid input for AWS: {' '.join(str(exc).split())}"
+    if isinstance(exc, bx.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code in SETUP_AWS_CODES:
+            operation = getattr(exc, "operation_name", "") or "AWS"
+            return f"{operation}: {code}: {' '.join(str(error.get('Message', '')).split())}"
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command module's verbs registered."""
     parser = _Parser(
@@ -69,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_UNEXPECTED
     except Exception as exc:
+        problem = aws_setup_problem(exc)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_USAGE
         if os.environ.get("ROOTWATCH_DEBUG"):
             traceback.print_exc()
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)

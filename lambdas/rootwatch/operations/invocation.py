@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
-from rootwatch.cli import EXIT_UNEXPECTED, EXIT_USAGE, UsageError
+from rootwatch.cli import EXIT_UNEXPECTED, EXIT_USAGE, NO_CREDENTIALS_TEXT, UsageError, aws_setup_problem
 from rootwatch.domain.errors import ErrorKind, RootwatchError
 from rootwatch.operations.action_log import (
     ActionLog,
@@ -129,7 +129,7 @@ def operator_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argp
             print(f"refused: {exc}", file=sys.stderr)
             return EXIT_USAGE
         except NoCredentialsError:
-            print("error: no AWS credentials found (set a profile with --profile, or AWS_* variables)", file=sys.stderr)
+            print(f"error: {NO_CREDENTIALS_TEXT}", file=sys.stderr)
             return EXIT_USAGE
         except RootwatchError as exc:
             print(f"error: {exc.operation or 'AWS'}: {exc.aws_code}: {exc.message}", file=sys.stderr)
@@ -137,6 +137,10 @@ def operator_command(run: Callable[[argparse.Namespace], int]) -> Callable[[argp
                 print(f"hint: {ACCESS_DENIED_HINT}", file=sys.stderr)
             return EXIT_UNEXPECTED
         except (ClientError, BotoCoreError) as exc:
+            problem = aws_setup_problem(exc)
+            if problem is not None:
+                print(f"error: {problem}", file=sys.stderr)
+                return EXIT_USAGE
             error = classify(exc)
             print(f"error: {error.operation or 'AWS'}: {error.aws_code}: {error.message}", file=sys.stderr)
             return EXIT_UNEXPECTED

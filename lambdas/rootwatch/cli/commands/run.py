@@ -48,14 +48,38 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"run-{moment}-{secrets.token_hex(3)}"
 
 
-def find_state_machine(sfn: Any) -> str:
-    """The ARN of the one state machine named ``*audit-run``; UsageError when there are none or several."""
+def find_state_machine(sfn: Any, account: str | None = None) -> str:
+    """The ARN of the one state machine named ``*audit-run``; UsageError when there are none or several.
+
+    The error names where it looked (region, account, endpoint) and how to deploy when there is none.
+    """
     machines = sfn.get_paginator("list_state_machines").paginate().build_full_result()["stateMachines"]
     matches = [m["stateMachineArn"] for m in machines if m["name"].endswith(STATE_MACHINE_SUFFIX)]
-    if len(matches) != 1:
-        found = "none" if not matches else ", ".join(matches)
-        raise UsageError(f"--state-machine-arn: give it; found {found} named *{STATE_MACHINE_SUFFIX}")
-    return matches[0]
+    if len(matches) == 1:
+        return str(matches[0])
+    endpoint = sfn.meta.endpoint_url
+    where = f"region {sfn.meta.region_name}" + (f", account {account}" if account else "")
+    sandbox = "amazonaws.com" not in endpoint
+    if sandbox:
+        where += f", endpoint {endpoint}"
+    if matches:
+        raise UsageError(
+            f"--state-machine-arn: several state machines named *{STATE_MACHINE_SUFFIX} in {where} "
+            f"({', '.join(matches)}); give one"
+        )
+    deploy = f"`rootwatch sandbox deploy --endpoint-url {endpoint}`" if sandbox else "`cdk deploy` (docs/deploying.md)"
+    raise UsageError(
+        f"no rootwatch state machine (*{STATE_MACHINE_SUFFIX}) in {where}: deploy the stack there first with "
+        f"{deploy}, or give --region/--profile of the stack, or --state-machine-arn"
+    )
+
+
+def caller_account(session: Any, endpoint_url: str | None) -> str | None:
+    """The caller's account id, for messages; None when it cannot be told (best effort)."""
+    try:
+        return str(session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"])
+    except Exception:  # only names the account in an error message; the real call reports the real error
+        return None
 
 
 def start_and_follow(
@@ -195,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--name: {args.name!r} must be letters, digits, . _ : - (up to 80)")
     session = session_from_args(args)
     sfn = session.client("stepfunctions", endpoint_url=args.endpoint_url)
-    arn = args.state_machine_arn or find_state_machine(sfn)
+    arn = args.state_machine_arn or find_state_machine(sfn, caller_account(session, args.endpoint_url))
     described = start_and_follow(
         sfn, arn, name=args.name, timeout=args.timeout, progress=not args.no_progress and sys.stderr.isatty()
     )

@@ -28,7 +28,7 @@ from rootwatch.aws.clients import DEFAULT_ROOT_SESSION_SECONDS, ClientFactory
 from rootwatch.aws.errors import classify
 from rootwatch.aws.organizations import Account, MemberAccounts, SkippedAccount, list_member_accounts
 from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
-from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError
+from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError, aws_setup_problem
 from rootwatch.cli.common import account_ids_type, add_aws_args
 from rootwatch.cli.output import add_format_args, open_output, render, stderr_is_terminal
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
@@ -325,6 +325,10 @@ def _check_output_path(path: str | None) -> None:
 
 
 def _setup_failure(what: str, exc: BaseException) -> int:
+    problem = aws_setup_problem(exc)
+    if problem is not None:
+        print(f"error: {what}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     error = classify(exc)
     print(f"error: {what}: {error.aws_code}: {error.message}", file=sys.stderr)
     if isinstance(exc, NoCredentialsError | NoRegionError) or error.kind in SETUP_ERROR_KINDS:
