@@ -72,6 +72,7 @@ PRICES: dict[str, Price] = {
     "dashboard_month": Price(3.00, "dashboard a month", _CW),
     "xray_trace": Price(5.00 / 1e6, "trace recorded", _XRAY),
     "kms_key_month": Price(1.00, "customer managed key a month", _KMS),
+    "kms_request": Price(0.03 / 10_000, "symmetric key request", _KMS),
     "kms_rotation_month": Price(2.00, "automatic rotation: +$1 for each of the first two rotations", _KMS),
     "athena_tb": Price(5.00, "TB scanned, 10 MB minimum a query", _ATHENA),
     "config_evaluation": Price(0.001, "Config rule evaluation (first 100,000)", _CONFIG),
@@ -122,6 +123,10 @@ ATHENA_QUERIES_PER_MONTH = 60
 ATHENA_SCANNED_DAYS = 365
 ATHENA_MIN_BYTES = 10 * 1024**2
 CONFIG_ROOT_RULES = 3  # root access key, root MFA, root hardware MFA (IAM.4/IAM.6/IAM.9)
+#: The log groups are encrypted with the stack's key: CloudWatch Logs calls KMS for the data keys of the streams
+#: written (AWS publishes no rate, and the sandbox cannot measure it). Assumed: one request per log stream a night;
+#: a Lambda execution environment writes one stream. Reading the logs adds a Decrypt per query (not modelled).
+KMS_REQUESTS_PER_LOG_STREAM = 1
 #: Alarms the stack creates (infra/monitoring.py) and whether it has a dashboard.
 ALARMS = 6
 DASHBOARDS = 0
@@ -150,6 +155,7 @@ class Design:
     sfn_log_level: str = "ERROR"
     latest_shards: int = 16
     dashboards: int = DASHBOARDS
+    encrypted_logs: bool = True  # log groups on the stack's KMS key (issue 17)
 
     @property
     def audits_in_flight(self) -> int:
@@ -158,7 +164,15 @@ class Design:
 
 #: Before issue 16: one Express child per account, 40 at a time, logging ALL with execution data, one LATEST key,
 #: RUN# items kept as long as history, a dashboard.
-BEFORE = Design(concurrency=40, batch_size=1, sfn_log_level="ALL", latest_shards=1, run_ttl_days=400, dashboards=1)
+BEFORE = Design(
+    concurrency=40,
+    batch_size=1,
+    sfn_log_level="ALL",
+    latest_shards=1,
+    run_ttl_days=400,
+    dashboards=1,
+    encrypted_logs=False,
+)
 
 
 @dataclass(frozen=True)
@@ -286,6 +300,11 @@ def estimate(accounts: int, design: Design, counts: dict[str, Any] | None = None
         * price("logs_gb_ingested"),
         "X-Ray traces (default sampling)": traces * price("xray_trace"),
     }
+    if design.encrypted_logs:
+        # One log stream per execution environment (cold starts) and per run step, plus the state machine's.
+        night["KMS requests (log groups on the stack's key)"] = (
+            (cold + 3) * KMS_REQUESTS_PER_LOG_STREAM * price("kms_request")
+        )
 
     history_gb = n * ITEM_BYTES * min(design.history_days, 3650) / 1024**3
     run_gb = n * ITEM_BYTES * min(design.run_ttl_days, design.history_days) / 1024**3
@@ -307,7 +326,7 @@ def estimate(accounts: int, design: Design, counts: dict[str, Any] | None = None
     fixed = {
         f"CloudWatch custom metrics ({metrics}, measured)": metrics * price("custom_metric_month"),
         f"CloudWatch alarms ({ALARMS})": ALARMS * price("alarm_month"),
-        "KMS key (alert topic) + rotation": price("kms_key_month") + price("kms_rotation_month"),
+        "KMS key (alert topic, logs, schedule DLQ) + rotation": price("kms_key_month") + price("kms_rotation_month"),
     }
     if design.dashboards:
         fixed[f"CloudWatch dashboard ({design.dashboards})"] = design.dashboards * price("dashboard_month")

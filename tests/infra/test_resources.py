@@ -378,3 +378,27 @@ def test_the_placeholder_alert_address_warns_at_synth(synthesized):
     warnings = [e["data"] for entries in metadata.values() for e in entries if e["type"] == "aws:cdk:warning"]
     assert synthesized.context["rootwatch:alertEmails"] == ["security-alerts@example.com"]
     assert any("rootwatch:alertEmails" in w and "placeholder" in w for w in warnings)
+
+
+def test_every_log_group_is_on_the_stacks_key_and_the_key_lets_logs_use_it_for_exactly_those(synthesized):
+    key = _logical_id(synthesized, "AWS::KMS::Key", "AlertingTopicKey")
+    groups = synthesized.of_type("AWS::Logs::LogGroup").values()
+    assert len(groups) == 4
+    assert all(g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key, "Arn"]} for g in groups)
+    statements = synthesized.resources[key]["Properties"]["KeyPolicy"]["Statement"]
+    (logs,) = [s for s in statements if s.get("Principal", {}).get("Service") == f"logs.{REGION}.amazonaws.com"]
+    assert "kms:*" not in logs["Action"] and all("*" not in a for a in logs["Action"])
+    arns = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    assert sorted(arns) == sorted(
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{g['Properties']['LogGroupName']}" for g in groups
+    )
+
+
+def test_reserved_concurrency_bounds_the_audit_at_what_the_map_can_have_in_flight(synthesized):
+    context = synthesized.context
+    in_flight = context["rootwatch:mapMaxConcurrency"] * context["rootwatch:mapBatchSize"]
+    reserved = {
+        props["FunctionName"]: props["ReservedConcurrentExecutions"]
+        for props in (f["Properties"] for f in synthesized.of_type("AWS::Lambda::Function").values())
+    }
+    assert reserved == {"rootwatch-prepare-run": 2, "rootwatch-audit-account": in_flight, "rootwatch-finish-run": 2}
