@@ -278,3 +278,14 @@ def test_non_ascii_digits_are_not_account_ids(mixed_org, capsys, value) -> None:
     assert out == ""
     assert "is not a 12-digit AWS account id" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_scanning_only_the_management_account_says_it_cannot_be_audited(mixed_org, capsys) -> None:
+    code, out, err = run_scan(capsys, "--accounts", MANAGEMENT_ACCOUNT_ID)
+    assert code == 2 and out == ""
+    assert f"--accounts: {MANAGEMENT_ACCOUNT_ID} is the management account" in err
+    assert "sts:AssumeRoot only targets member accounts" in err and len(err.strip().splitlines()) == 1
+    # With a member account beside it, the scan runs and the management account is a SKIPPED record.
+    code, out, err = run_scan(capsys, "--accounts", f"{MANAGEMENT_ACCOUNT_ID},{mixed_org['clean']}", "--format", "json")
+    assert code == 0
+    assert {r["account_id"]: r["error_code"] for r in json.loads(out)}[MANAGEMENT_ACCOUNT_ID] == "MANAGEMENT_ACCOUNT"

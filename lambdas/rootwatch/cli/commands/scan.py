@@ -26,7 +26,13 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
 
 from rootwatch.aws.clients import DEFAULT_ROOT_SESSION_SECONDS, ClientFactory
 from rootwatch.aws.errors import classify
-from rootwatch.aws.organizations import Account, MemberAccounts, SkippedAccount, list_member_accounts
+from rootwatch.aws.organizations import (
+    MANAGEMENT_ACCOUNT,
+    Account,
+    MemberAccounts,
+    SkippedAccount,
+    list_member_accounts,
+)
 from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError, aws_setup_problem
 from rootwatch.cli.common import account_ids_type, add_aws_args
@@ -176,7 +182,17 @@ def select_accounts(org: MemberAccounts, requested: Sequence[str] | None) -> tup
             f"in organization {org.organization_id}"
         )
     wanted = set(requested)
-    return [a for a in org.to_audit if a.id in wanted], [s for s in org.skipped if s.account.id in wanted]
+    to_audit, skipped = [a for a in org.to_audit if a.id in wanted], [s for s in org.skipped if s.account.id in wanted]
+    management = [s.account.id for s in skipped if s.reason == MANAGEMENT_ACCOUNT]
+    if management and not to_audit:
+        # Nothing requested can be audited: "0 audited, 1 skipped" with exit 0 would read as clean.
+        raise UsageError(
+            f"--accounts: {management[0]} is the management account of {org.organization_id}: sts:AssumeRoot only "
+            "targets member accounts, so its root user cannot be audited here; check it with "
+            "`aws iam get-account-summary` using the management account's own credentials "
+            "(AccountMFAEnabled, AccountAccessKeysPresent, ...)"
+        )
+    return to_audit, skipped
 
 
 def scan_accounts(
