@@ -103,3 +103,29 @@ def test_credential_kinds_are_arrays_in_json_as_in_scan(results, capsys, fmt):
     out = capsys.readouterr().out
     history = json.loads(out) if fmt == "json" else [json.loads(line) for line in out.splitlines()]
     assert all(isinstance(row[key], list) for row in history for key in ("credentials", "appeared", "disappeared"))
+
+
+def test_output_into_a_missing_folder_is_refused_before_the_query(results, tmp_path, capsys):
+    target = tmp_path / "missing" / "rows.json"
+    assert main(["query", "never_audited", "--results", results, "--output", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --output: cannot write") and "no such folder" in err
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("rows.json", lambda text: isinstance(json.loads(text), list)),
+        ("rows.jsonl", lambda text: all(json.loads(line) for line in text.splitlines())),
+        ("rows.csv", lambda text: text.startswith("account_id,")),
+        ("rows.tsv", lambda text: text.startswith("account_id\t")),
+        ("rows.txt", lambda text: "account_id" in text and not text.lstrip().startswith(("[", "{"))),
+    ],
+)
+def test_output_format_follows_the_extension_and_says_what_it_wrote(results, tmp_path, capsys, name, check):
+    target = tmp_path / name
+    assert main(["query", "never_audited", "--results", results, "--output", str(target)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and check(target.read_text())
+    assert err.startswith(f"wrote {target}: 2 rows (")

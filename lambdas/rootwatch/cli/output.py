@@ -45,16 +45,57 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 Row = Mapping[str, Any]
 
 
+#: --output's extension -> the format used when --format is not given (any other extension: a plain table).
+FORMAT_BY_EXTENSION = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
+
+
 def add_format_args(parser: Any, *, default: str = "table") -> None:
-    """--format (one of FORMATS) and --output FILE (default stdout) on an argparse parser."""
+    """--format (one of FORMATS) and --output FILE (default stdout) on an argparse parser.
+
+    Call :func:`output_args` before doing any work: it checks --output and fills in --format.
+    """
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        default=default,
-        help=f"output format (default: {default}); csv/tsv text cells starting with = + - @ tab or CR get a "
-        "leading ' so spreadsheets do not run them as formulas",
+        default=None,
+        help=f"output format (default: from --output's extension .json .jsonl .csv .tsv, else {default}); csv/tsv "
+        "text cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not run them as formulas",
     )
-    parser.add_argument("--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        default=None,
+        help="write to FILE instead of stdout (its folder must exist); prints a `wrote FILE` line on stderr",
+    )
+    parser.set_defaults(default_format=default)
+
+
+def output_args(args: Any) -> None:
+    """Check --output before any work (UsageError when it cannot be written) and settle ``args.format``."""
+    check_output_path(args.output)
+    if args.format is None:
+        extension = os.path.splitext(args.output or "")[1].lower()
+        args.format = FORMAT_BY_EXTENSION.get(extension, getattr(args, "default_format", "table"))
+
+
+def check_output_path(path: str | None) -> None:
+    """Fail before the work, not after, when --output cannot be written (a missing folder is not created)."""
+    if path in (None, "-"):
+        return
+    from rootwatch.cli import UsageError
+
+    assert path is not None
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+        reason = "no such folder" if not os.path.isdir(directory) else "not a writable file path"
+        raise UsageError(f"--output: cannot write {path!r} ({reason})")
+
+
+def wrote_line(path: str | None, count: int, fmt: str, what: str = "row") -> None:
+    """``wrote FILE: N rows (FORMAT)`` on stderr, when the output went to a file."""
+    if path in (None, "-"):
+        return
+    print(f"wrote {path}: {count} {what}{'' if count == 1 else 's'} ({fmt})", file=sys.stderr)
 
 
 @contextmanager

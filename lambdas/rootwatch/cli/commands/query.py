@@ -30,7 +30,7 @@ from rootwatch.analytics.engine import Engine
 from rootwatch.analytics.local import QueryResult
 from rootwatch.cli import EXIT_OK, UsageError
 from rootwatch.cli.common import add_aws_args, session_from_args
-from rootwatch.cli.output import add_format_args, open_output, render, stderr_is_terminal
+from rootwatch.cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 
 SOURCE_HELP = (
     "choose where the results are: --results DIR, --bucket B [--endpoint-url URL], --endpoint-url URL (a sandbox), "
@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.query:
         raise UsageError("give a query name or SQL (rootwatch query --list shows the named queries)")
+    output_args(args)
     try:
         if args.print_sql:
             table = args.table or "results"
@@ -143,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     with open_output(args.output) as stream:
         render(list_columns(result.rows), args.format, stream, columns=result.columns)
+    wrote_line(args.output, len(result.rows), args.format)
     scanned = result.stats.get("data_scanned_bytes")
     if scanned is not None and stderr_is_terminal():
         print(f"Athena query {result.stats['query_execution_id']}: {_megabytes(scanned)} scanned", file=sys.stderr)

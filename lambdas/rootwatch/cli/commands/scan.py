@@ -13,7 +13,6 @@ the organization feature being disabled, reported once); 1 anything else.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -36,7 +35,7 @@ from rootwatch.aws.organizations import (
 from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError, aws_setup_problem
 from rootwatch.cli.common import account_ids_type, add_aws_args
-from rootwatch.cli.output import add_format_args, open_output, render, stderr_is_terminal
+from rootwatch.cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
@@ -130,7 +129,7 @@ def concurrency_value(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """The scan verb: list, audit, print; returns the exit code."""
     requested: list[str] | None = args.accounts  # None only when --accounts was not given at all
-    _check_output_path(args.output)
+    output_args(args)
     factory = _factory_from_args(args)
     try:
         org = list_member_accounts(factory)
@@ -167,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             render(rows, args.format, stream, columns=RECORD_COLUMNS)
+    wrote_line(args.output, len(records), args.format, "record")
     print(summary_line(org, records), file=sys.stderr)
     return exit_code(records)
 
@@ -329,15 +329,6 @@ def _factory_from_args(args: argparse.Namespace) -> ClientFactory:
         botocore_session=session,
         max_pool_connections=args.concurrency,
     )
-
-
-def _check_output_path(path: str | None) -> None:
-    """Fail before auditing, not after, when --output cannot be written."""
-    if path in (None, "-"):
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path) or not os.path.isdir(directory) or not os.access(directory, os.W_OK):
-        raise UsageError(f"--output: cannot write {path!r} (not a writable file path)")
 
 
 def _setup_failure(what: str, exc: BaseException) -> int:
