@@ -9,9 +9,11 @@ else. Set ROOTWATCH_DEBUG=1 to see the traceback of an unexpected error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import pkgutil
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -28,8 +30,54 @@ class UsageError(Exception):
     """Bad usage or configuration: printed as one line, exit code 2."""
 
 
+#: The parsers that parsed the current command line, outermost first (for suggesting a mistyped flag).
+_PARSING: list[argparse.ArgumentParser] = []
+
+_RST_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def plain_help(text: str) -> str:
+    """``text`` without reStructuredText literal markup: ``--results DIR`` reads --results DIR."""
+    return _RST_LITERAL.sub(r"\1", text)
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """``; did you mean 'scan'?`` when one of ``candidates`` is close to (or starts with) ``word``, else empty."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if not close and len(word) >= 3:
+        close = [candidate for candidate in candidates if candidate.startswith(word)][:1]
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 class _Parser(argparse.ArgumentParser):
+    """One-line usage errors (exit 2, no usage dump), plain-text help, suggestions for mistyped words."""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def, override]
+        _PARSING.append(self)
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        return plain_help(super().format_help())
+
+    def format_usage(self) -> str:
+        return plain_help(super().format_usage())
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        invalid = re.match(r"argument (\S+): invalid choice: '([^']*)'", message)
+        if invalid:
+            choices = [
+                str(choice)
+                for action in self._actions
+                if action.metavar == invalid.group(1) or action.dest == invalid.group(1)
+                for choice in (action.choices or ())
+            ]
+            suggestion = did_you_mean(invalid.group(2), choices)
+            if suggestion:
+                message = message.split(" (choose from")[0] + suggestion
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("-") and _PARSING:
+            flag = unknown.group(1).split("=", 1)[0]
+            message += did_you_mean(flag, list(_PARSING[-1]._option_string_actions))
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -104,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; never lets a traceback reach the user."""
     try:
         parser = build_parser()
+        _PARSING.clear()
         args = parser.parse_args(argv)
         func = getattr(args, "func", None)
         if func is None:
