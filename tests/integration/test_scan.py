@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import threading
 
 import boto3
 import pytest
@@ -289,3 +290,27 @@ def test_scanning_only_the_management_account_says_it_cannot_be_audited(mixed_or
     code, out, err = run_scan(capsys, "--accounts", f"{MANAGEMENT_ACCOUNT_ID},{mixed_org['clean']}", "--format", "json")
     assert code == 0
     assert {r["account_id"]: r["error_code"] for r in json.loads(out)}[MANAGEMENT_ACCOUNT_ID] == "MANAGEMENT_ACCOUNT"
+
+
+def test_ctrl_c_prints_what_was_audited_cancels_the_rest_and_exits_130(sandbox, capsys, monkeypatch) -> None:
+    ids = build_org(40)
+    original = scan.audit_account
+    audited: list[str] = []
+    lock = threading.Lock()
+
+    def audit_then_interrupt(factory, account, **kw):
+        with lock:
+            if len(audited) >= 5:
+                raise KeyboardInterrupt  # as Ctrl-C would, while the sixth account is being audited
+            audited.append(account.id)
+        return original(factory, account, **kw)
+
+    monkeypatch.setattr(scan, "audit_account", audit_then_interrupt)
+    code, out, err = run_scan(capsys, "--format", "json", "--concurrency", "2")
+    assert code == 130
+    records = json.loads(out)
+    assert len(audited) == 5  # the other 35 were cancelled, never audited
+    assert 1 <= len(records) <= 5  # the audits finished before Ctrl-C (one may still be in flight)
+    assert {r["account_id"] for r in records} <= set(audited) < set(ids)
+    assert re.search(r"^interrupted: \d+ of 40 accounts audited, \d+ not audited; so far ", err, re.M)
+    assert "Traceback" not in err

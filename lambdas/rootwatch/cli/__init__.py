@@ -24,6 +24,7 @@ EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
 EXIT_FINDINGS = 3
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -158,13 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if func is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        if argv is None and getattr(args, "abandon_threads", False):
+            # The console script after Ctrl-C: leave now, without joining worker threads still in a retry wait.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_UNEXPECTED
     except Exception as exc:

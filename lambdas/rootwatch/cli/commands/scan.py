@@ -33,7 +33,15 @@ from rootwatch.aws.organizations import (
     list_member_accounts,
 )
 from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
-from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, UsageError, aws_setup_problem
+from rootwatch.cli import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    UsageError,
+    aws_setup_problem,
+)
 from rootwatch.cli.common import account_ids_type, add_aws_args
 from rootwatch.cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
@@ -94,7 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="A one-off org-wide audit of member-account root credentials through sts:AssumeRoot. "
         "Run it with credentials of the management account or the IAM delegated administrator.",
         epilog="exit codes: 0 no root credentials and no audit errors; 3 root credentials or audit errors found; "
-        "2 bad usage or configuration (including centralized root access not enabled); 1 anything else. "
+        "2 bad usage or configuration (including centralized root access not enabled); 1 anything else; "
+        "130 interrupted (Ctrl-C prints the accounts audited so far). "
         "Records go to stdout (or --output), the summary and any error to stderr.",
     )
     add_aws_args(parser)
@@ -149,9 +158,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except NoCredentialsError as exc:
         return _setup_failure("cannot audit", exc)
+    except ScanInterrupted as exc:
+        # What was audited is printed (and still exits 130); the audits in flight are abandoned, not waited for.
+        _print_records(args, org, run_id, sorted(exc.records, key=lambda r: r.account_id))
+        print(
+            f"interrupted: {len(exc.records)} of {exc.total} accounts audited, {exc.total - len(exc.records)} not "
+            f"audited; so far {summary_line(org, exc.records)}",
+            file=sys.stderr,
+        )
+        args.abandon_threads = True
+        return EXIT_INTERRUPTED
 
     records = result + [skipped_record(run_id, iso_utc(started) or "", s.account, s.reason, s.message) for s in skipped]
     records.sort(key=lambda r: r.account_id)
+    _print_records(args, org, run_id, records)
+    print(summary_line(org, records), file=sys.stderr)
+    return exit_code(records)
+
+
+def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, records: list[AuditRecord]) -> None:
     rows = [r.to_dict() for r in records]
     with open_output(args.output) as stream:
         if args.format == "table":
@@ -167,8 +192,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             render(rows, args.format, stream, columns=RECORD_COLUMNS)
     wrote_line(args.output, len(records), args.format, "record")
-    print(summary_line(org, records), file=sys.stderr)
-    return exit_code(records)
 
 
 def select_accounts(org: MemberAccounts, requested: Sequence[str] | None) -> tuple[list[Account], list[SkippedAccount]]:
@@ -222,21 +245,49 @@ def scan_accounts(
             on_done(record)
         return record
 
-    first = audit(accounts[0])
-    assert first is not None
-    records: list[AuditRecord] = [first]
-    _raise_if_feature_disabled(first, stop)
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwatch-scan")
+    def abort_if_stopped(**_: object) -> None:
+        # A retry that waited out its backoff sends nothing once the scan is stopped (Ctrl-C, feature off).
+        if stop.is_set():
+            raise ScanStopped("scan stopped")
+
+    factory.register_event("before-send", abort_if_stopped)
+    records: list[AuditRecord] = []
+    pool: ThreadPoolExecutor | None = None
     try:
+        first = audit(accounts[0])
+        assert first is not None
+        records.append(first)
+        _raise_if_feature_disabled(first, stop)
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwatch-scan")
         futures: list[Future[AuditRecord | None]] = [pool.submit(audit, a) for a in accounts[1:]]
         for future in as_completed(futures):  # O(n) overall, unlike repeated wait(FIRST_COMPLETED)
             record = future.result()
             if record is not None:
                 records.append(record)
                 _raise_if_feature_disabled(record, stop)
+    except KeyboardInterrupt:
+        # Ctrl-C: cancel what has not started, do not wait for what is in flight (throttling backoffs).
+        stop.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise ScanInterrupted(list(records), total=len(accounts)) from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
     return records
+
+
+class ScanStopped(Exception):
+    """Raised inside an audit thread when the scan was stopped before its next AWS request."""
+
+
+class ScanInterrupted(Exception):
+    """Ctrl-C during a scan: ``records`` holds the accounts audited so far, of ``total``."""
+
+    def __init__(self, records: list[AuditRecord], *, total: int) -> None:
+        super().__init__(f"interrupted after {len(records)} of {total} accounts")
+        self.records = records
+        self.total = total
 
 
 def audit_account(
