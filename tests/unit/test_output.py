@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from rootwatch.cli.output import FORMATS, as_text, open_output, render
@@ -55,7 +56,8 @@ def test_missing_column_is_null_in_json() -> None:
     ]
 
 
-def test_table_written_to_a_file_does_not_wrap_long_values() -> None:
+def test_table_written_to_a_file_does_not_wrap_long_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
     text = as_text(ROWS, "table", headers={"account_id": "Account"}, title="scan")
     assert "Account" in text
     assert "User: arn:aws:iam::222222222222:root is not authorized" in text
@@ -192,3 +194,63 @@ def test_demo_state_table_shows_a_hostile_name_literally(capsys: pytest.CaptureF
 
     out = capsys.readouterr().out
     assert "prod [/bold][2J" in out and "\x1b[2J" not in out
+
+
+def _scan_rows(count: int = 3) -> list[dict[str, object]]:
+    return [
+        {
+            "account_id": f"{i}" * 12,
+            "account_name": f"workload-{i}-production-eu-west-1-payments",
+            "status": "OK",
+            "credentials": ["password", "access_keys", "mfa"],
+            "access_keys": "1 active, 1 inactive",
+            "mfa_devices": 1,
+            "certificates": 0,
+            "password_last_used": "2026-11-20T10:11:12Z",
+            "access_key_last_used": "2026-11-21T10:11:12Z",
+            "reason": None,
+        }
+        for i in range(1, count + 1)
+    ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 120])
+@pytest.mark.parametrize("terminal", [True, False])
+def test_account_ids_never_wrap_and_the_table_fits_the_width(
+    monkeypatch: pytest.MonkeyPatch, columns: int, terminal: bool
+) -> None:
+    from rootwatch.cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    stream = _Terminal() if terminal else io.StringIO()
+    render(_scan_rows(), "table", stream, columns=TABLE_COLUMNS, headers=TABLE_HEADERS, drop_order=TABLE_DROP_ORDER)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", stream.getvalue())  # a terminal gets colours
+    for i in range(1, 4):
+        assert f"{i}" * 12 in text  # whole, on one line
+    assert max(len(line) for line in text.splitlines()) <= columns
+
+
+def test_a_narrow_table_drops_the_least_important_columns_first_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rootwatch.cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
+
+    monkeypatch.setenv("COLUMNS", "120")
+    text = as_text(_scan_rows(), "table", columns=TABLE_COLUMNS, headers=TABLE_HEADERS, drop_order=TABLE_DROP_ORDER)
+    assert "Key used" not in text.splitlines()[1] + text.splitlines()[2]
+    assert "not shown at this width: Key used" in " ".join(text.split())
+    assert "Account" in text and "Status" in text and "Root credentials" in text
+    monkeypatch.setenv("COLUMNS", "400")
+    wide = as_text(_scan_rows(), "table", columns=TABLE_COLUMNS, headers=TABLE_HEADERS, drop_order=TABLE_DROP_ORDER)
+    assert "Key used" in wide and "not shown" not in wide
+
+
+def test_a_piped_table_without_columns_is_as_wide_as_its_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rootwatch.cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    text = as_text(_scan_rows(), "table", columns=TABLE_COLUMNS, headers=TABLE_HEADERS, drop_order=TABLE_DROP_ORDER)
+    assert "not shown" not in text and "workload-1-production-eu-west-1-payments" in text

@@ -39,6 +39,11 @@ LIST_SEPARATOR = ";"
 #: A table never gets narrower than this when written to a file or pipe (rich would assume 80).
 MIN_FILE_TABLE_WIDTH = 80
 MAX_FILE_TABLE_WIDTH = 400
+#: Table columns that never wrap (a 12-digit account id split over two lines cannot be copied).
+NO_WRAP_COLUMNS = {"account_id": 12, "target_account_id": 12}
+#: A kept table column may fold down to this width (cell padding and border included) before droppable
+#: columns are left out.
+FOLD_WIDTH = 20
 #: A csv/tsv text cell starting with one of these is run as a formula by spreadsheets (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -117,11 +122,14 @@ def render(
     columns: Sequence[str] | None = None,
     headers: Mapping[str, str] | None = None,
     title: str | None = None,
+    drop_order: Sequence[str] = (),
 ) -> None:
     """Write ``rows`` to ``stream`` in ``fmt`` (one of FORMATS; ValueError otherwise).
 
     ``columns`` picks and orders the keys (default: the keys of the rows, in first-seen order).
     ``headers`` renames columns in the table only; ``title`` is shown above the table only.
+    ``drop_order``: table columns to leave out, first to last, while the table is wider than the console
+    (a caption names them); the other columns then fold, except the ids (NO_WRAP_COLUMNS), which never wrap.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -135,7 +143,7 @@ def render(
     elif fmt in ("csv", "tsv"):
         _render_delimited(rows, keys, stream, delimiter="," if fmt == "csv" else "\t")
     else:
-        _render_table(rows, keys, stream, headers or {}, title)
+        _render_table(rows, keys, stream, headers or {}, title, drop_order)
 
 
 def column_names(rows: Sequence[Row]) -> list[str]:
@@ -219,32 +227,64 @@ def _render_delimited(rows: Sequence[Row], keys: Sequence[str], stream: TextIO, 
 
 
 def _render_table(
-    rows: Sequence[Row], keys: Sequence[str], stream: TextIO, headers: Mapping[str, str], title: str | None
+    rows: Sequence[Row],
+    keys: Sequence[str],
+    stream: TextIO,
+    headers: Mapping[str, str],
+    title: str | None,
+    drop_order: Sequence[str] = (),
 ) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    # Text, not str: rich would parse a str as markup ("[/bold]" raises, "[link=...]" hides a link).
-    table = Table(title=Text(plain_text(title)) if title else None, header_style="bold", show_lines=False)
-    for key in keys:
-        table.add_column(Text(plain_text(headers.get(key, key))), overflow="fold")
-    cells = [[plain_text(table_value(row.get(key))) for key in keys] for row in rows]
-    for line in cells:
-        table.add_row(*(Text(cell) for cell in line))
+    cells = {key: [plain_text(table_value(row.get(key))) for row in rows] for key in keys}
+    natural = {key: max([len(headers.get(key, key))] + [len(cell) for cell in cells[key]]) + 3 for key in keys}
     is_terminal = hasattr(stream, "isatty") and stream.isatty()
     if is_terminal:
-        console = Console(file=stream)
+        console = Console(file=stream)  # the terminal's width ($COLUMNS when set)
     else:
-        # A file or a pipe: wide enough that no column wraps (rich would assume 80 columns), no colours.
-        natural = sum(
-            max([len(headers.get(key, key))] + [len(line[i]) for line in cells]) + 3 for i, key in enumerate(keys)
-        )
-        width = min(max(natural + 1, MIN_FILE_TABLE_WIDTH), MAX_FILE_TABLE_WIDTH)
+        # A file or a pipe: $COLUMNS when set, else wide enough that no column wraps (rich would assume 80).
+        columns_env = os.environ.get("COLUMNS", "")
+        if columns_env.isdigit() and int(columns_env) > 0:
+            width = int(columns_env)
+        else:
+            width = min(max(sum(natural.values()) + 1, MIN_FILE_TABLE_WIDTH), MAX_FILE_TABLE_WIDTH)
         console = Console(file=stream, width=width, color_system=None, force_terminal=False, no_color=True)
     if not rows:
         console.print("(no rows)", markup=False)
         return
+    # The columns that are kept fold down to FOLD_WIDTH before any droppable column is left out.
+    needed = {
+        key: natural[key] if key in drop_order or key in NO_WRAP_COLUMNS else min(natural[key], FOLD_WIDTH)
+        for key in keys
+    }
+    shown, hidden = list(keys), []
+    for key in drop_order:
+        if sum(needed[k] for k in shown) + 1 <= console.width:
+            break
+        if key in shown:
+            shown.remove(key)
+            hidden.append(headers.get(key, key))
+    caption = (
+        f"not shown at this width: {', '.join(hidden)} (widen the terminal or use --format csv)" if hidden else None
+    )
+    # Text, not str: rich would parse a str as markup ("[/bold]" raises, "[link=...]" hides a link).
+    table = Table(
+        title=Text(plain_text(title)) if title else None,
+        caption=Text(plain_text(caption)) if caption else None,
+        header_style="bold",
+        show_lines=False,
+    )
+    for key in shown:
+        if key in NO_WRAP_COLUMNS:
+            table.add_column(
+                Text(plain_text(headers.get(key, key))), no_wrap=True, min_width=NO_WRAP_COLUMNS[key], overflow="ignore"
+            )
+        else:
+            table.add_column(Text(plain_text(headers.get(key, key))), overflow="fold")
+    for i in range(len(rows)):
+        table.add_row(*(Text(cells[key][i]) for key in shown))
     console.print(table, soft_wrap=False)
 
 

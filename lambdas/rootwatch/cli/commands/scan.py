@@ -80,6 +80,15 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "access_key_last_used",
     "reason",
 )
+#: The table columns left out first when the terminal is too narrow (least important first); then the
+#: remaining ones fold, except the account id, which never wraps (docs/contracts.md#command-line).
+TABLE_DROP_ORDER: tuple[str, ...] = (
+    "access_key_last_used",
+    "password_last_used",
+    "certificates",
+    "mfa_devices",
+    "access_keys",
+)
 TABLE_HEADERS = {
     "account_id": "Account",
     "account_name": "Name",
@@ -188,6 +197,7 @@ def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, r
                 columns=TABLE_COLUMNS,
                 headers=TABLE_HEADERS,
                 title=title,
+                drop_order=TABLE_DROP_ORDER,
             )
         else:
             render(rows, args.format, stream, columns=RECORD_COLUMNS)
