@@ -314,3 +314,14 @@ def test_ctrl_c_prints_what_was_audited_cancels_the_rest_and_exits_130(sandbox, 
     assert {r["account_id"] for r in records} <= set(audited) < set(ids)
     assert re.search(r"^interrupted: \d+ of 40 accounts audited, \d+ not audited; so far ", err, re.M)
     assert "Traceback" not in err
+
+
+def test_only_findings_lists_errors_and_credentials_most_severe_first(mixed_org, capsys) -> None:
+    code, out, err = run_scan(capsys, "--only-findings", "--format", "json")
+    assert code == 3
+    ids = [r["account_id"] for r in json.loads(out)]
+    # the SCP-denied audit error, then the active access key, then the password only; clean/suspended left out
+    assert ids == [mixed_org["denied"], mixed_org["everything"], mixed_org["password"]]
+    assert ": 3 audited, 2 with root credentials, 1 audit errors, 2 skipped" in err  # every account counted
+    code, out, _ = run_scan(capsys, "--only-findings", "--format", "table")
+    assert mixed_org["clean"] not in out and mixed_org["denied"] in out

@@ -46,7 +46,13 @@ from rootwatch.cli.common import account_ids_type, add_aws_args
 from rootwatch.cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
-from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
+from rootwatch.domain.records import (
+    FINDING_SEVERITY,
+    RECORD_FIELDS,
+    AuditRecord,
+    AuditStatus,
+    findings_by_severity,
+)
 from rootwatch.domain.totals import run_totals
 
 DEFAULT_CONCURRENCY = 16
@@ -129,6 +135,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=DEFAULT_CONCURRENCY,
         help=f"accounts audited at once, 1-{MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
     )
+    parser.add_argument(
+        "--only-findings",
+        action="store_true",
+        help="list only the accounts with root credentials or an audit error, most severe first ("
+        + ", then ".join(FINDING_SEVERITY)
+        + "), then by name; the summary line and the exit code still count every account",
+    )
     add_format_args(parser)
     parser.set_defaults(func=run)
 
@@ -169,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
         return _setup_failure("cannot audit", exc)
     except ScanInterrupted as exc:
         # What was audited is printed (and still exits 130); the audits in flight are abandoned, not waited for.
-        _print_records(args, org, run_id, sorted(exc.records, key=lambda r: r.account_id))
+        partial = sorted(exc.records, key=lambda r: r.account_id)
+        _print_records(args, org, run_id, findings_by_severity(partial) if args.only_findings else partial)
         print(
             f"interrupted: {len(exc.records)} of {exc.total} accounts audited, {exc.total - len(exc.records)} not "
             f"audited; so far {summary_line(org, exc.records)}",
@@ -180,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
 
     records = result + [skipped_record(run_id, iso_utc(started) or "", s.account, s.reason, s.message) for s in skipped]
     records.sort(key=lambda r: r.account_id)
-    _print_records(args, org, run_id, records)
+    _print_records(args, org, run_id, findings_by_severity(records) if args.only_findings else records)
     print(summary_line(org, records), file=sys.stderr)
     return exit_code(records)
 
