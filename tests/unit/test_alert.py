@@ -202,3 +202,34 @@ def test_long_names_are_dropped_from_the_subject_before_the_account_id_is_cut():
         "[rootwatch] o-md129t2g3e: Root password, access keys appeared on 245023119797; 1 audit failed"
     )
     assert f"{name} (245023119797): password, access keys" in alert.text
+
+
+def test_large_first_night_caps_every_text_list_but_keeps_every_json_entry():
+    from rootwatch.domain.alert import REMEDIATE_ALL_COMMAND, REMEDIATE_COMMAND, TEXT_LIST_MAX
+
+    many = [ok(f"{100000000000 + i}", f"acct-{i:04d}", kinds=["password"], first_audit=True) for i in range(3000)]
+    errors = [error(f"{200000000000 + i}", f"err-{i:03d}", "ACCESS_DENIED", SCP_MESSAGE) for i in range(40)]
+    alert = compose_alert(many + errors, **RUN)
+    assert alert is not None
+    text = alert.text
+    assert text.count("  - acct-") == TEXT_LIST_MAX
+    assert "  … and 2975 more (see `rootwatch query with_root_credentials` or the report)" in text
+    assert text.count("  - err-") == TEXT_LIST_MAX
+    assert "  … and 15 more (see `rootwatch query audit_errors` or the report)" in text
+    assert REMEDIATE_ALL_COMMAND in text and REMEDIATE_COMMAND not in text
+    assert "100000002999" not in text  # no command line carrying thousands of ids
+    doc = alert.document
+    assert len(doc["new_with_credentials"]) == 3000 and len(doc["audit_errors"]) == 40
+    assert len(alert.subject) <= 100
+
+
+def test_up_to_the_cap_every_account_and_the_id_list_command_are_shown():
+    from rootwatch.domain.alert import REMEDIATE_ALL_COMMAND, REMEDIATE_COMMAND, TEXT_LIST_MAX
+
+    few = [
+        ok(f"{100000000000 + i}", f"acct-{i:04d}", kinds=["password"], first_audit=True) for i in range(TEXT_LIST_MAX)
+    ]
+    text = compose_alert(few, **RUN).text
+    assert text.count("  - acct-") == TEXT_LIST_MAX and "more (see" not in text
+    assert f"{REMEDIATE_COMMAND} {','.join(r.account_id for r in few)}" in text
+    assert REMEDIATE_ALL_COMMAND not in text

@@ -17,7 +17,7 @@ make an account alert-worthy.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,10 @@ SUBJECT_PREFIX = "[rootwatch] "
 SUBJECT_MAX = 100  # SNS rejects longer email subjects
 CONSOLE_URL = "https://console.aws.amazon.com/iam/home#/root-access-management"
 REMEDIATE_COMMAND = "rootwatch remediate delete-root-credentials --accounts"
+#: More accounts than this to delete: the email suggests --all-with-credentials (a dry run by default).
+REMEDIATE_ALL_COMMAND = "rootwatch remediate delete-root-credentials --all-with-credentials"
+#: Each account list of the plain-text email shows at most this many entries (the JSON keeps them all).
+TEXT_LIST_MAX = 25
 
 #: Protocol keys of the SNS ``MessageStructure=json`` envelope that get the JSON document.
 JSON_PROTOCOLS = ("sqs", "lambda", "https", "email-json")
@@ -278,6 +282,15 @@ def error_advice(error_code: str, error_message: str) -> tuple[str, str]:
     )
 
 
+def _capped(
+    entries: Sequence[Any], see: str = "`rootwatch query with_root_credentials` or the report"
+) -> tuple[list[Any], list[str]]:
+    """At most TEXT_LIST_MAX entries, and the "... and N more" line when some were left out."""
+    if len(entries) <= TEXT_LIST_MAX:
+        return list(entries), []
+    return list(entries[:TEXT_LIST_MAX]), [f"  … and {len(entries) - TEXT_LIST_MAX} more (see {see})"]
+
+
 def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -> str:
     """The plain-text email for an alert document (the ``default``/``email`` part of the SNS message)."""
     records_seen = doc["totals"]["accounts"] > 0
@@ -299,13 +312,15 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
     if doc["reappeared"]:
         lines.append(f"ROOT CREDENTIALS APPEARED ({_plural(len(doc['reappeared']), 'account')})")
         lines.append("Absent at these accounts' last successful audit, present now:")
-        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in doc["reappeared"]]
+        shown, more = _capped(doc["reappeared"])
+        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in shown] + more
         lines.append("")
     if doc["new_with_credentials"]:
         lines.append(
             f"NEWLY AUDITED ACCOUNTS WITH ROOT CREDENTIALS ({_plural(len(doc['new_with_credentials']), 'account')})"
         )
-        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in doc["new_with_credentials"]]
+        shown, more = _capped(doc["new_with_credentials"])
+        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in shown] + more
         lines.append("")
     account_errors = [
         e
@@ -314,17 +329,24 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
     ]
     if account_errors:
         lines.append(f"AUDITS FAILED ({_plural(len(account_errors), 'account')})")
-        for entry in account_errors:
+        shown, more = _capped(account_errors, see="`rootwatch query audit_errors` or the report")
+        for entry in shown:
             cause, fix = error_advice(entry["error_code"], entry["error_message"])
             lines.append(f"  - {_name(entry)}: {entry['error_code']}")
             if entry["error_message"]:
                 lines.append(f"      AWS said: {entry['error_message']}")
             lines.append(f"      Cause: {cause}.")
             lines.append(f"      Fix: {fix.replace('<id>', str(entry['account_id']))}.")
+        lines += more
         lines.append("")
     with_credentials = [e["account_id"] for e in doc["reappeared"] + doc["new_with_credentials"]]
     if with_credentials:
-        ids = ",".join(dict.fromkeys(with_credentials))
+        unique = list(dict.fromkeys(with_credentials))
+        if len(unique) > TEXT_LIST_MAX:
+            # Thousands of ids on one command line help nobody: this finds them all itself (a dry run first).
+            command = f"{REMEDIATE_ALL_COMMAND}   (all {len(unique)} accounts)"
+        else:
+            command = f"{REMEDIATE_COMMAND} {','.join(unique)}"
         lines += [
             "WHAT TO DO NEXT",
             "  1. Ask the account owner whether the root credentials are expected. Root access keys and",
@@ -332,7 +354,7 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
             "  2. Remove them in the IAM console, Root access management:",
             f"       {CONSOLE_URL}",
             "     or with rootwatch (a dry run first; add --yes to delete):",
-            f"       {REMEDIATE_COMMAND} {ids}",
+            f"       {command}",
             "  3. The next nightly run confirms the removal. If a credential is intended (e.g. a break-glass",
             "     password), add an exemption with a reason and an expiry to the stack's `exemptions` config",
             "     instead: it stops alerting until the expiry.",
@@ -340,7 +362,8 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         ]
     if doc["resolved"]:
         lines.append("Resolved since the last audit (no action needed):")
-        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])} removed" for e in doc["resolved"]]
+        shown, more = _capped(doc["resolved"])
+        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])} removed" for e in shown] + more
         lines.append("")
     t = doc["totals"]
     lines.append(
