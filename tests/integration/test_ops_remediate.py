@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from typing import Any
 
 import boto3
@@ -547,3 +549,21 @@ def test_a_hostile_account_name_is_printed_as_plain_text_in_the_plan(org, capsys
     out = capsys.readouterr().out
     assert code == 0 and f"account {org['a']} (prod [2Kother-account)" in out
     assert not any(ch in out for ch in "\r\x1b\x9b")
+
+
+def test_the_plan_shows_when_each_access_key_was_last_used(org, sandbox, calls, capsys):
+    sandbox.set_root_credentials(org["b"], **{**EVERYTHING, "access_key_last_used": "2026-11-20T08:00:00Z"})
+    code = main(["remediate", "delete-root-credentials", "--accounts", f"{org['a']},{org['b']}"])
+    out = capsys.readouterr().out
+    assert code == 0
+    a_keys, b_keys = root_state(org["a"])["access_key_ids"], root_state(org["b"])["access_key_ids"]
+    for key_id in a_keys:
+        assert re.search(rf"DeleteAccessKey {key_id} \((Active|Inactive), since [^,]+, never used\)", out)
+    for key_id in b_keys:
+        assert re.search(
+            rf"DeleteAccessKey {key_id} \((Active|Inactive), since [^,]+, last used 2026-11-20 \(iam\)\)", out
+        )
+    assert sum(1 for name, _ in calls if name == "GetAccessKeyLastUsed") == len(a_keys) + len(b_keys)
+    code = main(["remediate", "delete-root-credentials", "--accounts", org["b"], "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["last_used"] for r in rows if r["kind"] == "access_keys"} == {"2026-11-20 (iam)"}

@@ -30,18 +30,34 @@ ACTION_FOR_KIND: dict[CredentialKind, str] = {
 }
 
 
+NEVER_USED = "never used"
+
+
+def key_last_used_text(last_used: dict[str, object]) -> str:
+    """GetAccessKeyLastUsed's ``AccessKeyLastUsed`` as ``"2026-11-20 (sts)"`` or ``"never used"``."""
+    date = last_used.get("LastUsedDate")
+    if date is None:
+        return NEVER_USED
+    day = date.date().isoformat() if hasattr(date, "date") else str(date)[:10]
+    service = last_used.get("ServiceName")
+    return f"{day} ({service})" if service and service != "N/A" else day
+
+
 @dataclass(frozen=True)
 class CredentialItem:
     """One root credential: a certificate, an access key, an MFA device or the login profile.
 
     ``item_id`` is the CertificateId, AccessKeyId, MFA SerialNumber, or ``"login-profile"``; ``date``
     is when it was created/uploaded/enabled (ISO-8601), ``status`` Active/Inactive where AWS has one.
+    For an access key, ``last_used`` says when and where it was last used (GetAccessKeyLastUsed):
+    ``"2026-11-20 (sts)"``, ``"never used"``, or None when it was not read.
     """
 
     kind: CredentialKind
     item_id: str
     date: str | None = None
     status: str | None = None
+    last_used: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,11 @@ class DeletionStep:
     item: CredentialItem
 
     def describe(self) -> str:
-        details = ", ".join(part for part in (self.item.status, self.item.date and f"since {self.item.date}") if part)
+        used = self.item.last_used and (
+            "never used" if self.item.last_used == NEVER_USED else f"last used {self.item.last_used}"
+        )
+        parts = (self.item.status, self.item.date and f"since {self.item.date}", used)
+        details = ", ".join(part for part in parts if part)
         return f"{self.action} {self.item.item_id}" + (f" ({details})" if details else "")
 
 

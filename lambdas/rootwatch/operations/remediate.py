@@ -35,6 +35,7 @@ from rootwatch.operations.deletion_plan import (
     CredentialItem,
     DeletionStep,
     RootCredentialInventory,
+    key_last_used_text,
     plan_deletion,
 )
 from rootwatch.operations.preflight import refusal_for
@@ -122,7 +123,11 @@ def list_root_credentials(root: RootSession) -> RootCredentialInventory:
         for page in iam.get_paginator("list_access_keys").paginate():
             items += [
                 CredentialItem(
-                    CredentialKind.ACCESS_KEYS, k["AccessKeyId"], iso_utc(k.get("CreateDate")), k.get("Status")
+                    CredentialKind.ACCESS_KEYS,
+                    k["AccessKeyId"],
+                    iso_utc(k.get("CreateDate")),
+                    k.get("Status"),
+                    _key_last_used(iam, k["AccessKeyId"]),
                 )
                 for k in page.get("AccessKeyMetadata", [])
             ]
@@ -137,6 +142,18 @@ def list_root_credentials(root: RootSession) -> RootCredentialInventory:
         if profile is not None:
             items.append(CredentialItem(CredentialKind.PASSWORD, LOGIN_PROFILE_ID, iso_utc(profile.get("CreateDate"))))
     return RootCredentialInventory(root.account_id, tuple(items))
+
+
+def _key_last_used(iam: Any, access_key_id: str) -> str | None:
+    """When the key was last used, for the plan (the audit task policy allows GetAccessKeyLastUsed).
+
+    None when AWS does not say (the plan then shows no last-use date rather than failing).
+    """
+    try:
+        answer = iam.get_access_key_last_used(AccessKeyId=access_key_id)
+    except ClientError:
+        return None
+    return key_last_used_text(answer.get("AccessKeyLastUsed") or {})
 
 
 def plan_deletions(

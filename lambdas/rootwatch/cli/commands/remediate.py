@@ -206,6 +206,7 @@ STEP_COLUMNS = (
     "result",
     "error",
     "credentials_after",
+    "last_used",  # access keys only; last, so the earlier columns keep their positions
 )
 
 
@@ -244,6 +245,7 @@ def step_rows(plans: list[AccountPlan], outcomes: list[AccountOutcome]) -> list[
                     "target": step.item.item_id,
                     "status": step.item.status,
                     "since": step.item.date,
+                    "last_used": step.item.last_used,
                     "result": result,
                     "error": error,
                 }
