@@ -325,3 +325,17 @@ def test_only_findings_lists_errors_and_credentials_most_severe_first(mixed_org,
     assert ": 3 audited, 2 with root credentials, 1 audit errors, 2 skipped" in err  # every account counted
     code, out, _ = run_scan(capsys, "--only-findings", "--format", "table")
     assert mixed_org["clean"] not in out and mixed_org["denied"] in out
+
+
+def test_quiet_prints_only_results_and_verbose_logs_without_credentials(mixed_org, capsys, secrets, tmp_path) -> None:
+    target = tmp_path / "out.json"
+    code, out, err = run_scan(capsys, "--quiet", "--output", str(target))
+    assert code == 3 and out == ""
+    assert "wrote" not in err and "accounts of" in err  # no side remark; the summary is a result
+    code, out, err = run_scan(capsys, "--verbose", "--format", "json")
+    assert code == 3 and json.loads(out)
+    assert "DEBUG rootwatch.cli.commands.scan: organization" in err
+    assert f"audited {mixed_org['everything']}: root credentials password, access_keys" in err
+    assert secrets and not any(secret in err for secret in secrets)
+    code, _, err = run_scan(capsys, "--format", "json")
+    assert "DEBUG" not in err  # --verbose does not stick to the next command

@@ -68,3 +68,17 @@ def test_unknown_command_without_a_close_match_lists_the_commands(capsys: pytest
     err = capsys.readouterr().err
     assert "did you mean" not in err and "choose from" in err and "'scan'" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _commands()])
+def test_every_command_takes_quiet_and_verbose(name: str) -> None:
+    parser = dict(_commands())[name]
+    flags = {option for action in parser._actions for option in action.option_strings}
+    assert {"--quiet", "--verbose"} <= flags
+    help_text = parser.format_help()
+    assert "only results and errors" in help_text and "debug logging of rootwatch" in help_text
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--quiet", "--verbose"]) == EXIT_USAGE
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -146,7 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    from rootwatch.cli.common import add_verbosity_args
+
+    for command in _commands(parser):
+        add_verbosity_args(command)
     return parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser under ``parser`` that runs a command (has ``func``), nested ones included."""
+    found = [parser] if parser.get_default("func") is not None else []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += _commands(sub)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if func is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        from rootwatch.cli.common import apply_verbosity
+
+        apply_verbosity(args)
         code = int(func(args) or 0)
         if argv is None and getattr(args, "abandon_threads", False):
             # The console script after Ctrl-C: leave now, without joining worker threads still in a retry wait.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import sys
 from collections.abc import Callable
 
 import boto3
@@ -78,3 +80,51 @@ def account_id_type(flag: str = "--account") -> Callable[[str], str]:
 def add_account_arg(parser: argparse.ArgumentParser, help: str, *, required: bool = True) -> None:
     """``--account ID``: exactly one 12-digit member account id (an empty or listed value is a usage error)."""
     parser.add_argument("--account", metavar="ID", required=required, type=account_id_type("--account"), help=help)
+
+
+def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
+    """--quiet and --verbose, meaning the same in every command (build_parser adds them to each one)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--quiet", action="store_true", help="only results and errors: no progress bars, no banners or side remarks"
+    )
+    group.add_argument(
+        "--verbose",
+        action="store_true",
+        help="debug logging of rootwatch on stderr (credentials are never logged; botocore stays quiet)",
+    )
+
+
+class _ScrubCredentials(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from rootwatch.aws.errors import scrub
+
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_VERBOSE_HANDLER: logging.Handler | None = None
+
+
+def apply_verbosity(args: argparse.Namespace) -> None:
+    """Act on --quiet/--verbose (main calls it before the command runs)."""
+    global _VERBOSE_HANDLER
+    from rootwatch.cli import output
+
+    output.QUIET = bool(getattr(args, "quiet", False))
+    logger = logging.getLogger("rootwatch")
+    if _VERBOSE_HANDLER is not None:
+        logger.removeHandler(_VERBOSE_HANDLER)
+        _VERBOSE_HANDLER = None
+    if getattr(args, "verbose", False):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(_ScrubCredentials())
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        _VERBOSE_HANDLER = handler
+    else:
+        logger.setLevel(logging.NOTSET)

@@ -100,7 +100,7 @@ def wrote_line(path: str | None, count: int, fmt: str, what: str = "row") -> Non
     """``wrote FILE: N rows (FORMAT)`` on stderr, when the output went to a file."""
     if path in (None, "-"):
         return
-    print(f"wrote {path}: {count} {what}{'' if count == 1 else 's'} ({fmt})", file=sys.stderr)
+    note(f"wrote {path}: {count} {what}{'' if count == 1 else 's'} ({fmt})")
 
 
 @contextmanager
@@ -288,9 +288,19 @@ def _render_table(
     console.print(table, soft_wrap=False)
 
 
+#: Set by --quiet (rootwatch.cli.common.apply_verbosity): no progress, no banners, only results and errors.
+QUIET = False
+
+
 def stderr_is_terminal() -> bool:
-    """True when stderr is an interactive terminal (progress bars are shown only then)."""
-    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    """True when progress may be shown: stderr is an interactive terminal and --quiet was not given."""
+    return not QUIET and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def note(message: str, *, file: TextIO | None = None) -> None:
+    """A banner or a side remark (not a result): printed unless --quiet (default stream: stderr)."""
+    if not QUIET:
+        print(message, file=file or sys.stderr)
 
 
 def as_text(rows: Sequence[Row], fmt: str, **kwargs: Any) -> str:

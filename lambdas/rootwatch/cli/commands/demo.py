@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from rootwatch.cli import UsageError
+from rootwatch.cli.output import stderr_is_terminal
 
 DEMO_ACCOUNTS = 24
 DEMO_SEED = 2026
@@ -176,7 +177,7 @@ def _drain(queue_url: str) -> list[dict[str, Any]]:
 
 def _night(sfn: Any, stack: dict[str, Any], name: str, out: _Out, start_and_follow: Any, number: int) -> dict:
     started = time.perf_counter()
-    described = start_and_follow(sfn, stack["state_machine_arn"], name=name, progress=sys.stderr.isatty())
+    described = start_and_follow(sfn, stack["state_machine_arn"], name=name, progress=stderr_is_terminal())
     summary = described.get("summary") or {}
     t = summary.get("totals", {})
     elapsed = time.perf_counter() - started

@@ -21,7 +21,7 @@ from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from rootwatch.cli.commands.scan import scan_accounts
 from rootwatch.cli.common import account_ids_type, add_account_arg, add_aws_args
-from rootwatch.cli.output import FORMATS, open_output, render
+from rootwatch.cli.output import FORMATS, note, open_output, render
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
 from rootwatch.domain.plaintext import plain_text
@@ -310,9 +310,9 @@ def run_recovery(args: argparse.Namespace) -> int:
 def _header(operation: str, caller: CallerContext, consent: Consent, log_destination: str | None) -> None:
     mode = "DRY RUN (nothing will be changed)" if consent.dry_run else f"EXECUTE ({consent.mode.value})"
     print(f"rootwatch remediate {operation}: {mode}")
-    print(f"caller: {caller.arn} · organization {caller.organization_id}")
+    note(f"caller: {caller.arn} · organization {caller.organization_id}", file=sys.stdout)
     if log_destination is not None:
-        print(f"audit log: {log_destination}")
+        note(f"audit log: {log_destination}", file=sys.stdout)
 
 
 def _label(plan: AccountPlan) -> str:

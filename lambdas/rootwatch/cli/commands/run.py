@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
 from rootwatch.cli.common import add_aws_args, session_from_args
+from rootwatch.cli.output import stderr_is_terminal
 
 STATE_MACHINE_SUFFIX = "audit-run"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
     sfn = session.client("stepfunctions", endpoint_url=args.endpoint_url)
     arn = args.state_machine_arn or find_state_machine(sfn, caller_account(session, args.endpoint_url))
     described = start_and_follow(
-        sfn, arn, name=args.name, timeout=args.timeout, progress=not args.no_progress and sys.stderr.isatty()
+        sfn, arn, name=args.name, timeout=args.timeout, progress=not args.no_progress and stderr_is_terminal()
     )
     if args.json:
         print(

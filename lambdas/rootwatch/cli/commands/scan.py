@@ -13,6 +13,7 @@ the organization feature being disabled, reported once); 1 anything else.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -55,6 +56,7 @@ from rootwatch.domain.records import (
 )
 from rootwatch.domain.totals import run_totals
 
+LOG = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
 #: Error kinds that mean "the caller or the org is misconfigured", not "this account failed".
@@ -167,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
     except (RootwatchError, BotoCoreError) as exc:
         return _setup_failure("cannot list the organization's accounts", exc)
     to_audit, skipped = select_accounts(org, requested)
+    LOG.debug("organization %s: %d accounts to audit, %d skipped", org.organization_id, len(to_audit), len(skipped))
 
     run_id, started = new_run_id()
     progress = _Progress(len(to_audit), enabled=stderr_is_terminal())
@@ -327,7 +330,9 @@ def audit_account(
             raise
         error = classify(exc)
         return error_record(run_id, _now(), account, str(error.kind), error.message)
-    return ok_record(run_id, _now(), account, state)
+    record = ok_record(run_id, _now(), account, state)
+    LOG.debug("audited %s: root credentials %s", account.id, ", ".join(record.present_kinds()) or "none")
+    return record
 
 
 def table_row(record: AuditRecord) -> dict[str, object]:
