@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rootwatch.domain.alert import EVENT_TYPE, Alert
+from rootwatch.domain.alert import Alert
 
 
 class Notifier:
@@ -29,7 +29,7 @@ class Notifier:
             Subject=alert.subject,
             Message=alert.sns_message(),
             MessageStructure="json",
-            MessageAttributes={"event_type": {"DataType": "String", "StringValue": EVENT_TYPE}},
+            MessageAttributes={"event_type": {"DataType": "String", "StringValue": alert.event_type}},
         )
         return response["MessageId"]
 

@@ -79,6 +79,8 @@ class Alert:
     subject: str
     text: str
     document: dict[str, Any]
+    #: The SNS message attribute subscribers filter on (a test message has its own, never a real alert's).
+    event_type: str = EVENT_TYPE
 
     def sns_message(self) -> str:
         """The ``MessageStructure=json`` envelope: text for people, the JSON document for machines."""
@@ -86,6 +88,42 @@ class Alert:
         envelope = {"default": self.text, "email": self.text}
         envelope.update(dict.fromkeys(JSON_PROTOCOLS, body))
         return json.dumps(envelope)
+
+
+#: ``rootwatch test-alert``: its own schema and event_type, so filters on real alerts never page for it.
+TEST_SCHEMA = "rootwatch.test/v1"
+TEST_EVENT_TYPE = "ROOTWATCH_TEST"
+TEST_SUBJECT = "[rootwatch] TEST: alert delivery check, no action needed"
+
+
+def compose_test_alert(*, sent_at: str, sent_by: str, topic_arn: str) -> Alert:
+    """The clearly marked test message ``rootwatch test-alert`` publishes through the alert topic."""
+    text = "\n".join(
+        [
+            "THIS IS A TEST of rootwatch's alert delivery. No root credential was found; nothing needs doing.",
+            "",
+            f"Sent by {sent_by} at {sent_at} through {topic_arn}.",
+            "If you read this, alerts about root credentials reach you the same way.",
+            f"Subscription filters on event_type = {EVENT_TYPE} do not match it (its event_type is {TEST_EVENT_TYPE}).",
+        ]
+    )
+    document = {
+        "schema": TEST_SCHEMA,
+        "event_type": TEST_EVENT_TYPE,
+        "test": True,
+        "sent_at": sent_at,
+        "sent_by": sent_by,
+        "topic_arn": topic_arn,
+    }
+    run_id = f"test-{sent_at}"
+    return Alert(
+        run_id=run_id, subject=TEST_SUBJECT, text=plain_text_lines(text), document=document, event_type=TEST_EVENT_TYPE
+    )
+
+
+def plain_text_lines(text: str) -> str:
+    """Each line of ``text`` as inert plain text (values never add a line or an escape)."""
+    return "\n".join(plain_text(line) for line in text.split("\n")) + "\n"
 
 
 def compose_alert(

@@ -139,31 +139,39 @@ def discover_status_table(factory: ClientFactory) -> str:
     when no such state machine exists, when they name no table or more than one (two stacks: ambiguous), or
     when they cannot be read.
     """
+    return discover_stack_setting(factory, "TABLE_NAME", "status table")
+
+
+def discover_stack_setting(factory: ClientFactory, variable: str, what: str) -> str:
+    """One environment ``variable`` of the deployed stack's functions (e.g. ``TOPIC_ARN``), as above.
+
+    ``what`` names it in errors ("status table", "alert topic"). Raises ``StatusTableNotFoundError``.
+    """
     try:
         sfn = factory.client("stepfunctions")
         machines = sfn.get_paginator("list_state_machines").paginate().build_full_result()["stateMachines"]
         arns = sorted(m["stateMachineArn"] for m in machines if m["name"].endswith(STATE_MACHINE_SUFFIX))
-        tables: set[str] = set()
+        values: set[str] = set()
         for arn in arns:
             definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
             for function in sorted(_function_names(definition)):
                 configuration = factory.client("lambda").get_function_configuration(FunctionName=function)
-                table = ((configuration.get("Environment") or {}).get("Variables") or {}).get("TABLE_NAME")
-                if table:
-                    tables.add(table)
+                value = ((configuration.get("Environment") or {}).get("Variables") or {}).get(variable)
+                if value:
+                    values.add(value)
     except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
-        raise StatusTableNotFoundError(f"could not look for the deployed stack's status table ({exc})") from exc
+        raise StatusTableNotFoundError(f"could not look for the deployed stack's {what} ({exc})") from exc
     if not arns:
         raise StatusTableNotFoundError(
             f"found no deployed rootwatch stack (no state machine named *{STATE_MACHINE_SUFFIX})"
         )
-    if len(tables) != 1:
-        found = "none" if not tables else ", ".join(sorted(tables))
+    if len(values) != 1:
+        found = "none" if not values else ", ".join(sorted(values))
         raise StatusTableNotFoundError(
             f"the state machine(s) named *{STATE_MACHINE_SUFFIX} ({', '.join(arns)}) give "
-            f"{'no' if not tables else 'more than one'} status table: {found}"
+            f"{'no' if not values else 'more than one'} {what}: {found}"
         )
-    return next(iter(tables))
+    return next(iter(values))
 
 
 def _function_names(document: Any) -> set[str]:
