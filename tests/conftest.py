@@ -34,3 +34,11 @@ def exported_sandbox_server() -> Iterator[object]:
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
         with SandboxServer(port=0) as running:
             yield running
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_size_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-xdist workers export COLUMNS=80 and LINES=24; output that honours $COLUMNS must not depend on
+    how the tests were started. A test about widths sets COLUMNS itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)

@@ -358,8 +358,8 @@ class _ThreadRoot:
         return client
 
 
-class _RedactCredentials(logging.Filter):
-    """Scrubs credential-shaped text from botocore debug records (signed headers, STS bodies)."""
+class RedactCredentials(logging.Filter):
+    """Scrubs credential-shaped text from log records (botocore's signed headers and STS bodies, rootwatch's own)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -378,7 +378,7 @@ def _install_log_redaction() -> None:
     global _redaction_installed
     if _redaction_installed:
         return
-    redact = _RedactCredentials()
+    redact = RedactCredentials()
     for name in _REDACTED_LOGGERS:
         logging.getLogger(name).addFilter(redact)
     _redaction_installed = True

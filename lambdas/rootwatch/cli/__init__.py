@@ -100,7 +100,7 @@ SETUP_AWS_CODES = frozenset(
 
 NO_CREDENTIALS_TEXT = (
     "no AWS credentials found: give --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
-    "(a sandbox takes any test credentials with --endpoint-url)"
+    "(a sandbox takes AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing with --endpoint-url)"
 )
 
 

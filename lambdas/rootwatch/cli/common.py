@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import boto3
 
+from rootwatch.aws.clients import RedactCredentials
 from rootwatch.cli import UsageError
 from rootwatch.domain.account_ids import is_account_id
 
@@ -95,17 +96,6 @@ def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _ScrubCredentials(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        from rootwatch.aws.errors import scrub
-
-        message = record.getMessage()
-        cleaned = scrub(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
 _VERBOSE_HANDLER: logging.Handler | None = None
 
 
@@ -122,7 +112,7 @@ def apply_verbosity(args: argparse.Namespace) -> None:
     if getattr(args, "verbose", False):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler.addFilter(_ScrubCredentials())
+        handler.addFilter(RedactCredentials())
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         _VERBOSE_HANDLER = handler

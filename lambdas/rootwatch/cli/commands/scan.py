@@ -40,6 +40,7 @@ from rootwatch.cli import (
     EXIT_OK,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
+    SETUP_AWS_CODES,
     UsageError,
     aws_setup_problem,
 )
@@ -61,19 +62,6 @@ DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
 #: Error kinds that mean "the caller or the org is misconfigured", not "this account failed".
 SETUP_ERROR_KINDS = frozenset({ErrorKind.ACCESS_DENIED, ErrorKind.FEATURE_DISABLED, ErrorKind.EXPIRED})
-#: Organizations answers meaning the caller cannot list the org at all (a config problem: exit 2).
-#: Wrong or unknown credentials, or credentials of an account outside any organization: a setup error (exit 2).
-SETUP_ERROR_CODES = frozenset(
-    {
-        "AWSOrganizationsNotInUseException",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-        "IncompleteSignature",
-        "MissingAuthenticationToken",
-    }
-)
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in RECORD_FIELDS)
 TABLE_COLUMNS: tuple[str, ...] = (
@@ -420,7 +408,7 @@ def _setup_failure(what: str, exc: BaseException) -> int:
     print(f"error: {what}: {error.aws_code}: {error.message}", file=sys.stderr)
     if isinstance(exc, NoCredentialsError | NoRegionError) or error.kind in SETUP_ERROR_KINDS:
         return EXIT_USAGE
-    if error.aws_code in SETUP_ERROR_CODES:
+    if error.aws_code in SETUP_AWS_CODES:  # already classified, so aws_setup_problem could not see the code
         return EXIT_USAGE
     return EXIT_UNEXPECTED
 
