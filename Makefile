@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/rootwatch demo
 
 test: $(STAMP) $(CHECKOV_STAMP) browser
-	ROOTWATCH_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not prowler"
+	ROOTWATCH_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not prowler"
 
 # checkov (pinned in requirements-checkov.txt, its own venv because its boto3/botocore/packaging pins conflict
 # with ours; ~30 s to install) scans the synthesized template in tests/infra/test_quality_gates.py.
