@@ -184,7 +184,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     from rootwatch.sandbox.cloudformation import AssemblyError, DeployError
     from rootwatch.sandbox.deploy import deploy, summary
 
-    # The sandbox accepts any credentials; a shell without AWS ones should still be able to deploy into it.
+    # A shell without AWS credentials can still deploy into a sandbox: it gets the sandbox's test credentials.
     for name, value in SANDBOX_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     try:
