@@ -339,3 +339,16 @@ def test_quiet_prints_only_results_and_verbose_logs_without_credentials(mixed_or
     assert secrets and not any(secret in err for secret in secrets)
     code, _, err = run_scan(capsys, "--format", "json")
     assert "DEBUG" not in err  # --verbose does not stick to the next command
+
+
+def test_fail_on_none_exits_zero_with_findings_and_still_prints_them(mixed_org, capsys) -> None:
+    code, out, _ = run_scan(capsys, "--format", "json", "--fail-on", "none")
+    assert code == 0
+    assert any(r["root_credentials_present"] for r in json.loads(out))
+
+
+def test_fail_on_new_is_refused_because_scan_keeps_no_history(mixed_org, capsys) -> None:
+    code, out, err = run_scan(capsys, "--fail-on", "new")
+    lines = err.strip().splitlines()
+    assert code == 2 and out == ""
+    assert len(lines) == 1 and "--fail-on new: scan keeps no history" in lines[0] and "rootwatch run" in lines[0]

@@ -118,3 +118,17 @@ def apply_verbosity(args: argparse.Namespace) -> None:
         _VERBOSE_HANDLER = handler
     else:
         logger.setLevel(logging.NOTSET)
+
+
+FAIL_ON = ("any", "new", "none")
+
+
+def add_fail_on_arg(parser: argparse.ArgumentParser, *, new_help: str) -> None:
+    """``--fail-on any|new|none``: which findings make the command exit 3 (for CI jobs and cron)."""
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="any",
+        help=f"exit 3 on: any finding (root credentials, audit errors; the default), {new_help}, or none "
+        "(exit 0 whatever is found; usage and setup errors still exit 2)",
+    )

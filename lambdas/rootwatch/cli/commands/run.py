@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rootwatch.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from rootwatch.cli.common import add_aws_args, session_from_args
+from rootwatch.cli.common import add_aws_args, add_fail_on_arg, session_from_args
 from rootwatch.cli.output import stderr_is_terminal
 
 STATE_MACHINE_SUFFIX = "audit-run"
@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the run (default 3600)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_fail_on_arg(parser, new_help="new findings only (credentials that appeared, first audits that found some)")
     parser.set_defaults(func=run)
 
 
@@ -197,15 +198,22 @@ def format_summary(described: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def exit_code(described: dict[str, Any]) -> int:
-    """0 when the run found nothing; 3 for root credentials, audit errors, or a failed run."""
+def exit_code(described: dict[str, Any], fail_on: str = "any") -> int:
+    """0 when the run found nothing; 3 for root credentials, audit errors, or a failed run.
+
+    ``fail_on="new"``: 3 only for credentials that appeared since the last alerted state, a first audit that
+    found credentials, audit errors, or a failed run (what the run alerted about). ``"none"``: always 0.
+    """
+    if fail_on == "none":
+        return EXIT_OK
     summary = described.get("summary") or {}
     totals = summary.get("totals", {})
     if described["status"] != "SUCCEEDED":
         return EXIT_FINDINGS
-    if totals.get("with_root_credentials") or totals.get("errors"):
+    if totals.get("errors"):
         return EXIT_FINDINGS
-    return EXIT_OK
+    found = ("reappeared", "new_with_credentials") if fail_on == "new" else ("with_root_credentials",)
+    return EXIT_FINDINGS if any(totals.get(key) for key in found) else EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -233,4 +241,4 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_summary(described))
-    return exit_code(described)
+    return exit_code(described, args.fail_on)

@@ -44,7 +44,7 @@ from rootwatch.cli import (
     UsageError,
     aws_setup_problem,
 )
-from rootwatch.cli.common import account_ids_type, add_aws_args
+from rootwatch.cli.common import account_ids_type, add_aws_args, add_fail_on_arg
 from rootwatch.cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
@@ -133,6 +133,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         + "), then by name; the summary line and the exit code still count every account",
     )
     add_format_args(parser)
+    add_fail_on_arg(parser, new_help="new (refused: scan keeps no history; rootwatch run --fail-on new does)")
     parser.set_defaults(func=run)
 
 
@@ -150,6 +151,11 @@ def concurrency_value(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """The scan verb: list, audit, print; returns the exit code."""
     requested: list[str] | None = args.accounts  # None only when --accounts was not given at all
+    if args.fail_on == "new":
+        raise UsageError(
+            "--fail-on new: scan keeps no history, so nothing is new to it; use --fail-on any|none, "
+            "or `rootwatch run --fail-on new` on the deployed pipeline"
+        )
     output_args(args)
     factory = _factory_from_args(args)
     try:
@@ -187,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     records.sort(key=lambda r: r.account_id)
     _print_records(args, org, run_id, findings_by_severity(records) if args.only_findings else records)
     print(summary_line(org, records), file=sys.stderr)
-    return exit_code(records)
+    return exit_code(records, args.fail_on)
 
 
 def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, records: list[AuditRecord]) -> None:
@@ -346,8 +352,11 @@ def table_row(record: AuditRecord) -> dict[str, object]:
     }
 
 
-def exit_code(records: Iterable[AuditRecord]) -> int:
-    """3 when any account has root credentials or failed its audit, else 0 (SKIPPED does not count)."""
+def exit_code(records: Iterable[AuditRecord], fail_on: str = "any") -> int:
+    """3 when any account has root credentials or failed its audit, else 0 (SKIPPED does not count);
+    always 0 with ``fail_on="none"``."""
+    if fail_on == "none":
+        return EXIT_OK
     for record in records:
         if record.status == AuditStatus.ERROR or record.root_credentials_present:
             return EXIT_FINDINGS
