@@ -62,7 +62,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy lambdas/rootwatch infra
+	$(BIN)/mypy lambdas/rootwatch cli/rootwatch_cli sandbox/rootwatch_sandbox infra
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

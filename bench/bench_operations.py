@@ -15,8 +15,8 @@ from collections import Counter
 from typing import Any
 
 import botocore.client
-from rootwatch.cli import main as cli
-from rootwatch.sandbox import Sandbox
+from rootwatch_cli import main as cli
+from rootwatch_sandbox import Sandbox
 
 ACCOUNTS = 100
 EVERYTHING = {

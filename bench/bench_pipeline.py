@@ -17,7 +17,7 @@ MAX_CONCURRENCY = 8  # children at a time (cdk.json), each a batch of rootwatch:
 
 
 def _night(sfn, arn: str, name: str) -> tuple[float, float, dict]:
-    from rootwatch.cli.commands.run import start_and_follow
+    from rootwatch_cli.commands.run import start_and_follow
 
     wall, cpu = time.perf_counter(), time.process_time()
     described = start_and_follow(sfn, arn, name=name, progress=False, poll_seconds=0.05)
@@ -63,8 +63,8 @@ def timing() -> None:
     else:
         os.environ["POWERTOOLS_LOG_LEVEL"] = saved
     from rootwatch.handlers import dependencies
-    from rootwatch.sandbox import Sandbox, runtime
-    from rootwatch.sandbox.deploy import deploy_stack
+    from rootwatch_sandbox import Sandbox, runtime
+    from rootwatch_sandbox.deploy import deploy_stack
 
     print(f"pipeline run time in the in-process sandbox (MaxConcurrency {MAX_CONCURRENCY}, retry waits scaled to 0)")
     print(f"{'accounts':>8} {'night':>5} {'status':>9} {'wall s':>7} {'cpu s':>6} {'ms/account':>10} {'audited':>7}")

@@ -14,9 +14,9 @@ import statistics
 import tempfile
 import time
 
-from rootwatch.analytics.catalog import bind, load_queries
-from rootwatch.analytics.history import account_ids, generate_history
-from rootwatch.analytics.local import DuckDBBackend
+from rootwatch_cli.analytics.catalog import bind, load_queries
+from rootwatch_cli.analytics.history import account_ids, generate_history
+from rootwatch_cli.analytics.local import DuckDBBackend
 
 DAYS = int(os.environ.get("BENCH_QUERY_DAYS", "365"))
 ACCOUNTS = int(os.environ.get("BENCH_QUERY_ACCOUNTS", "1000"))
@@ -57,7 +57,7 @@ def main() -> None:
             wall, cpu_s = statistics.median(walls), statistics.median(cpus)
             print(f"{query.name:<24} {wall:>7.2f} {cpu_s:>7.2f} {rows:>7,}  {how}")
 
-        from rootwatch.analytics.report import collect, render_html
+        from rootwatch_cli.analytics.report import collect, render_html
 
         begin, cpu = time.perf_counter(), time.process_time()
         backend = DuckDBBackend(folder)

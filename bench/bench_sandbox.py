@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import boto3
 from rootwatch.domain.task_policies import TaskPolicy
-from rootwatch.sandbox import Sandbox
+from rootwatch_sandbox import Sandbox
 
 from bench.timing import median_ms
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import boto3
 from rootwatch.domain.task_policies import TaskPolicy
-from rootwatch.sandbox import Sandbox
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_sandbox import Sandbox
+from rootwatch_sandbox.server import SandboxServer
 
 from bench.timing import median_ms
 

@@ -41,7 +41,7 @@ FAKE_CREDENTIALS = {
 
 _SERVER_SCRIPT = """
 import json, sys
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_sandbox.server import SandboxServer
 server = SandboxServer(port=0).start()
 org = server.seed("demo-org", {"accounts": int(sys.argv[1]), "seed": int(sys.argv[2])})
 print(json.dumps({"url": server.endpoint_url, "management": org["management_account_id"]}), flush=True)
@@ -58,7 +58,7 @@ def calls_per_account() -> None:
     import boto3
     from rootwatch.aws.clients import ClientFactory
     from rootwatch.aws.root_audit import audit_root_credentials
-    from rootwatch.sandbox import Sandbox
+    from rootwatch_sandbox import Sandbox
 
     with _environ(FAKE_CREDENTIALS, drop=("AWS_ENDPOINT_URL",)), Sandbox() as sandbox:
         org = boto3.client("organizations", region_name="us-east-1")
@@ -194,7 +194,7 @@ def naive_loop(url: str, management_id: str) -> int:
 
 def run_scan(url: str, concurrency: int) -> tuple[int, str]:
     """`rootwatch scan` in this process; (accounts audited, its summary line)."""
-    from rootwatch.cli import main
+    from rootwatch_cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):

@@ -181,7 +181,7 @@ def _capture_logs(sink: _LogSink) -> Iterator[None]:
 
 
 def _night(sfn: Any, arn: str, name: str) -> dict[str, Any]:
-    from rootwatch.cli.commands.run import start_and_follow
+    from rootwatch_cli.commands.run import start_and_follow
 
     return start_and_follow(sfn, arn, name=name, progress=False, poll_seconds=0.05)
 
@@ -217,8 +217,8 @@ def measure_size(accounts: int) -> dict[str, Any]:
     """Both nights of one org size, counted; night 2 is what a steady night costs."""
     import boto3
     from rootwatch.handlers import dependencies
-    from rootwatch.sandbox import Sandbox, runtime
-    from rootwatch.sandbox.deploy import deploy_stack
+    from rootwatch_sandbox import Sandbox, runtime
+    from rootwatch_sandbox.deploy import deploy_stack
 
     install_hook()
     dependencies.reset()
@@ -279,7 +279,7 @@ def import_handlers_quietly() -> None:
 
 def measure(sizes: tuple[int, int] = SIZES) -> dict[str, Any]:
     """Counts at two sizes, and per run / per account figures of night 2 (a straight line through both)."""
-    from rootwatch.sandbox import runtime
+    from rootwatch_sandbox import runtime
 
     import_handlers_quietly()
 

@@ -3,8 +3,8 @@
 The table's columns come from ``rootwatch.domain.records.RECORD_FIELDS`` (the one record schema),
 and ``dt`` is a projected partition: Athena computes the partitions from
 ``storage.location.template`` and never needs MSCK REPAIR or a crawler. The named queries are the
-project's ``lambdas/rootwatch/queries/*.sql`` files, the same SQL the CLI runs locally on DuckDB,
-rendered for Athena by ``rootwatch.analytics.catalog.named_query_sql``.
+project's ``cli/rootwatch_cli/queries/*.sql`` files, the same SQL the CLI runs locally on DuckDB,
+rendered for Athena by ``rootwatch_cli.analytics.catalog.named_query_sql``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from rootwatch.analytics.catalog import load_queries, named_query_sql
 from rootwatch.domain.records import RECORD_FIELDS
+from rootwatch_cli.analytics.catalog import load_queries, named_query_sql
 
 from infra.checkov import skip_checkov
 from infra.config import RootwatchConfig
@@ -120,7 +120,7 @@ class Analytics(Construct):
         )
         self.workgroup.apply_removal_policy(removal_policy(config))
 
-        # The project's queries (lambdas/rootwatch/queries/*.sql), rendered for Athena by the query catalog:
+        # The project's queries (cli/rootwatch_cli/queries/*.sql), rendered for Athena by the query catalog:
         # {{table}} becomes this Glue table, parameters their defaults (required ones a visible marker).
         self.named_queries: dict[str, athena.CfnNamedQuery] = {}
         table = f"{self.database_name}.{RESULTS_TABLE}"

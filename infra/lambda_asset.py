@@ -55,18 +55,10 @@ PINNED_SDK = ("boto3", "botocore")
 SDK_SERVICES = ("dynamodb", "iam", "organizations", "s3", "sns", "sts", "xray")
 POWERTOOLS_DISTRIBUTION = "aws-lambda-powertools"
 
-#: Parts of the ``rootwatch`` package the functions never run (local-only: CLI, sandbox, analytics, ...).
-LOCAL_ONLY = (
-    "__main__.py",
-    "cli",
-    "sandbox",
-    "statemachine",
-    "queries",
-    "analytics",
-    "report",
-    "operations",
-    "tests",
-)
+#: What ships of ``lambdas/rootwatch``, by inclusion: the package marker and the four layers the functions run.
+#: Anything else (a new subpackage, a stray file) stays out until it is named here, and
+#: tests/infra/test_lambda_asset.py fails when lambdas/rootwatch holds something this list leaves out.
+LAMBDA_CORE = ("__init__.py", "domain", "aws", "services", "handlers")
 #: What a dist-info directory contributes to the asset: its metadata and its licence/notice files.
 _DIST_INFO_KEEP = re.compile(r"^(METADATA|WHEEL|top_level\.txt|(LICEN[CS]E|NOTICE|COPYING|AUTHORS)[^/]*|licenses/.+)$")
 _COMPLETE = ".complete"
@@ -191,7 +183,7 @@ def _code_files() -> Iterator[tuple[str, Path]]:
         relative = path.relative_to(package)
         if not path.is_file() or "__pycache__" in relative.parts or path.suffix == ".pyc":
             continue
-        if relative.parts[0] in LOCAL_ONLY:
+        if relative.parts[0] not in LAMBDA_CORE:
             continue
         yield (PurePosixPath("rootwatch") / relative.as_posix()).as_posix(), path
 

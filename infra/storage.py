@@ -20,7 +20,7 @@ MANIFESTS_PREFIX = "manifests/"
 MAP_RESULTS_PREFIX = "map-results/"
 
 #: The status table's key schema and TTL attribute: the contract with rootwatch.aws.status_store,
-#: which the sandbox deploys from this stack's synthesized template (rootwatch.sandbox.cloudformation).
+#: which the sandbox deploys from this stack's synthesized template (rootwatch_sandbox.cloudformation).
 TABLE_PARTITION_KEY = "pk"
 TABLE_SORT_KEY = "sk"
 TABLE_TTL_ATTRIBUTE = "expires_at"

@@ -1,6 +1,6 @@
 """Workflow: the three Lambdas (one factory) and the state machine (from THE definition file).
 
-The state machine is deployed from ``lambdas/rootwatch/statemachine/audit_run.asl.json``, the same
+The state machine is deployed from ``infra/statemachine/audit_run.asl.json``, the same
 file the sandbox runs, through ``DefinitionBody.from_file`` and ``definition_substitutions``. There
 is no second definition: this module only checks that the file exists, has the agreed
 placeholders and is valid JSON once they are substituted, so a broken file fails synth with one
@@ -35,7 +35,7 @@ from infra.storage import MANIFESTS_PREFIX, MAP_RESULTS_PREFIX, RESULTS_PREFIX, 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
-DEFINITION_FILE = LAMBDAS_DIR / "rootwatch" / "statemachine" / "audit_run.asl.json"
+DEFINITION_FILE = REPO_ROOT / "infra" / "statemachine" / "audit_run.asl.json"
 DEFINITION_PLACEHOLDERS = (
     "PrepareRunFunctionArn",
     "AuditAccountFunctionArn",

@@ -14,7 +14,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "rootwatch-test")
 
 @pytest.fixture
 def sandbox() -> Iterator[object]:
-    from rootwatch.sandbox import Sandbox
+    from rootwatch_sandbox import Sandbox
 
     with Sandbox() as sb:
         yield sb
@@ -24,7 +24,7 @@ def sandbox() -> Iterator[object]:
 def exported_sandbox_server() -> Iterator[object]:
     """A sandbox server, with the environment a user has after pasting `rootwatch sandbox serve`'s exports:
     test credentials, a region, and no profile, session token or endpoint override of their own."""
-    from rootwatch.sandbox.server import SandboxServer
+    from rootwatch_sandbox.server import SandboxServer
 
     with pytest.MonkeyPatch.context() as env:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

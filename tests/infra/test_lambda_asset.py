@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from infra.lambda_asset import SDK_SERVICES, AssetError, pinned_version, sdk_distributions, target_python
+from infra.lambda_asset import (
+    LAMBDA_CORE,
+    LAMBDAS_DIR,
+    SDK_SERVICES,
+    AssetError,
+    pinned_version,
+    sdk_distributions,
+    target_python,
+)
 
 HANDLERS = ("rootwatch.handlers.prepare_run", "rootwatch.handlers.audit_account", "rootwatch.handlers.finish_run")
 
@@ -44,11 +52,30 @@ def test_asset_zips_to_under_five_megabytes_and_the_code_to_under_one(asset_dir)
     assert (asset_dir / "botocore" / "data" / "organizations").is_dir()
 
 
-def test_asset_leaves_out_the_cli_sandbox_tests_and_local_only_data(asset_dir):
-    packages = {p.relative_to(asset_dir).as_posix() for p in asset_dir.rglob("*") if p.is_dir()}
+def test_lambdas_holds_only_what_ships_to_lambda():
+    """lambdas/rootwatch is the Lambda core and nothing else: a new subpackage there must be named in
+    LAMBDA_CORE (and so ship, on purpose), and local-only code belongs in cli/ or sandbox/."""
+    present = {p.name for p in (LAMBDAS_DIR / "rootwatch").iterdir() if p.name != "__pycache__"}
+    assert present == set(LAMBDA_CORE), present ^ set(LAMBDA_CORE)
+    assert {p.name for p in LAMBDAS_DIR.iterdir() if not p.name.endswith(".egg-info")} == {"rootwatch"}
+
+
+def test_asset_holds_the_lambda_core_and_nothing_else_of_the_project(asset_dir):
+    """Built by inclusion: every rootwatch file in the asset is under one of LAMBDA_CORE, and no module of the
+    workstation tool or the sandbox (nor the state machine, queries or tests) is there."""
     files = [p.relative_to(asset_dir).as_posix() for p in asset_dir.rglob("*") if p.is_file()]
-    for local_only in ("cli", "sandbox", "statemachine", "queries", "analytics", "operations"):
-        assert f"rootwatch/{local_only}" not in packages
+    top_level = {f.split("/", 1)[0] for f in files}
+    assert not top_level & {"rootwatch_cli", "rootwatch_sandbox", "infra", "cli", "sandbox", "lambdas"}
+    ours = [f.split("/")[1] for f in files if f.startswith("rootwatch/") and "__pycache__" not in f]
+    assert set(ours) == set(LAMBDA_CORE), set(ours) ^ set(LAMBDA_CORE)
+    code = [f for f in files if f.startswith("rootwatch/") and f.endswith(".py")]
+    assert all(not f.endswith(".sql") and "statemachine" not in f for f in files)
+    expected = sorted(
+        f"rootwatch/{p.relative_to(LAMBDAS_DIR / 'rootwatch').as_posix()}"
+        for p in (LAMBDAS_DIR / "rootwatch").rglob("*.py")
+        if "__pycache__" not in p.parts
+    )
+    assert sorted(code) == expected, "the asset's rootwatch code must equal lambdas/rootwatch's"
     assert not any(("__pycache__" in f or f.endswith(".pyc")) and "cpython-313" not in f for f in files)
     assert not any("egg-info" in f for f in files)
     assert not any(f.startswith("tests") for f in files)
@@ -61,7 +88,8 @@ def test_handlers_import_from_the_asset_alone(asset_dir):
     script = f"""
 import sys
 sys.path.insert(0, {str(asset_dir)!r})
-sys.path[:] = [p for p in sys.path if not p.rstrip('/').endswith('lambdas')]
+sys.path[:] = [p for p in sys.path if not p.rstrip('/').endswith(('lambdas', 'cli', 'sandbox'))]
+sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]  # pip's editable finder
 import importlib
 for name in {HANDLERS!r}:
     module = importlib.import_module(name)
@@ -71,6 +99,14 @@ assert botocore.__file__.startswith({str(asset_dir)!r}), botocore.__file__
 loaded = [m.__file__ for n, m in sys.modules.items() if n.startswith('rootwatch') and getattr(m, '__file__', None)]
 outside = [f for f in loaded if not f.startswith({str(asset_dir)!r})]
 assert not outside, outside
+for other in ('rootwatch_cli', 'rootwatch_sandbox'):
+    assert other not in sys.modules, other
+    try:
+        importlib.import_module(other)
+    except ImportError:
+        pass
+    else:
+        raise AssertionError(other + ' importable where only the asset should be')
 print(len(loaded))
 """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

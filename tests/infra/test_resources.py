@@ -310,7 +310,7 @@ def test_workgroup_has_its_own_encrypted_result_location_and_a_scan_cutoff(synth
 
 
 def test_every_query_file_becomes_a_named_query_on_the_glue_table(synthesized):
-    from rootwatch.analytics.catalog import load_queries
+    from rootwatch_cli.analytics.catalog import load_queries
 
     queries = load_queries()
     assert len(queries) >= 6

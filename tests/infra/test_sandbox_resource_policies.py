@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rootwatch.sandbox import iam_policy
+from rootwatch_sandbox import iam_policy
 
 from tests.infra.conftest import ACCOUNT, REGION
 

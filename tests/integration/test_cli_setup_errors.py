@@ -7,7 +7,7 @@ not here: a failed check is what it reports (exit 3, with the fix on its FAIL li
 from __future__ import annotations
 
 import pytest
-from rootwatch.cli import main
+from rootwatch_cli import main
 
 ACCOUNT = "111111111111"
 COMMANDS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.config import Config
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 from tests.integration.fidelity_support import (
     AUDIT,

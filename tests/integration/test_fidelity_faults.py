@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.config import Config
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
-from rootwatch.sandbox.seeding import SeedingError
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_sandbox.seeding import SeedingError
 
 from tests.integration.fidelity_support import (
     AUDIT,
@@ -107,7 +107,7 @@ def test_get_caller_identity_is_never_denied_by_an_scp(sandbox):
 )
 def test_malformed_fault_is_rejected_naming_the_field(sandbox, body, field):
     build_org()
-    from rootwatch.sandbox import seeding
+    from rootwatch_sandbox import seeding
 
     with pytest.raises(SeedingError) as raised:
         seeding.add_fault(body)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from rootwatch.cli import main
+from rootwatch_cli import main
 
 from tests.integration.fidelity_support import REGION, build_org, error_of, member_credentials
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import boto3
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 from tests.integration.fidelity_support import (
     REGION,

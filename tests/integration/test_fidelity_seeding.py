@@ -6,8 +6,8 @@ from collections import Counter
 
 import boto3
 import pytest
-from rootwatch.sandbox import seeding
-from rootwatch.sandbox.seeding import SeedingError
+from rootwatch_sandbox import seeding
+from rootwatch_sandbox.seeding import SeedingError
 
 from tests.integration.fidelity_support import build_org, root_session, summary_flags
 

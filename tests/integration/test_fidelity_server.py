@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_sandbox.server import SandboxServer
 
 from tests.integration.fidelity_support import AUDIT, REGION
 

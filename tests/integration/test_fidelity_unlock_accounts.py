@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import boto3
-from rootwatch.cli import main
+from rootwatch_cli import main
 
 from tests.integration.fidelity_support import (
     REGION,

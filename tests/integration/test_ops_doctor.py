@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 from rootwatch.aws.clients import ClientFactory
-from rootwatch.cli import main
-from rootwatch.operations.doctor import Status, check_sts_endpoint
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_cli import main
+from rootwatch_cli.operations.doctor import Status, check_sts_endpoint
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 DENY_ALL_ROOT = {  # the SCP of the SCP field report (docs/aws-behaviour.md#scp-denies-root-sessions)
     "Version": "2012-10-17",

@@ -6,8 +6,8 @@ from typing import Any
 
 import boto3
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_cli import main
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 
 def org_client() -> Any:

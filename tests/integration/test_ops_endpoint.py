@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_cli import main
+from rootwatch_sandbox.server import SandboxServer
 
 
 @pytest.fixture(scope="module")

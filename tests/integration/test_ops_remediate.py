@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
-from rootwatch.sandbox.rootstate import STATE
-from rootwatch.sandbox.seeding import describe_root_user
+from rootwatch_cli import main
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_sandbox.rootstate import STATE
+from rootwatch_sandbox.seeding import describe_root_user
 
 from tests.integration.stack_context import PIPELINE, pipeline
 
@@ -508,7 +508,7 @@ def test_an_empty_table_name_is_a_usage_error(org, capsys):
 
 
 def test_the_deployed_stacks_status_table_is_discovered_and_gets_the_action_items(org, monkeypatch, capsys):
-    from rootwatch.sandbox.deploy import deploy_stack
+    from rootwatch_sandbox.deploy import deploy_stack
 
     monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
     table = deploy_stack(context=pipeline(resourcePrefix="deployed"))["table"]
@@ -528,7 +528,7 @@ def test_the_deployed_stacks_status_table_is_discovered_and_gets_the_action_item
 
 
 def test_two_deployed_stacks_are_ambiguous_and_refused(org, monkeypatch, capsys):
-    from rootwatch.sandbox.deploy import deploy_stack
+    from rootwatch_sandbox.deploy import deploy_stack
 
     monkeypatch.delenv("ROOTWATCH_TABLE", raising=False)
     first = deploy_stack(context=PIPELINE)["table"]
@@ -541,7 +541,7 @@ def test_two_deployed_stacks_are_ambiguous_and_refused(org, monkeypatch, capsys)
 
 
 def test_a_hostile_account_name_is_printed_as_plain_text_in_the_plan(org, capsys):
-    from rootwatch.sandbox import orgview
+    from rootwatch_sandbox import orgview
 
     backend = orgview.management_backend(org["a"])
     orgview.find_account(backend, org["a"]).name = "prod\r\x1b[2Kother-account\x9b"

@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_cli import main
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 from tests.integration.stack_context import pipeline
 
@@ -278,7 +278,7 @@ def test_no_action_log_opts_out_explicitly(member, locked_bucket, tmp_path, monk
 
 
 def test_the_deployed_stacks_status_table_is_discovered(member, locked_bucket, tmp_path, monkeypatch, capsys):
-    from rootwatch.sandbox.deploy import deploy_stack
+    from rootwatch_sandbox.deploy import deploy_stack
 
     monkeypatch.delenv("ROOTWATCH_TABLE")
     table = deploy_stack(context=pipeline(resourcePrefix="deployed"))["table"]

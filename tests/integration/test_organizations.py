@@ -7,7 +7,7 @@ from collections import Counter
 import boto3
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.organizations import MANAGEMENT_ACCOUNT, list_member_accounts
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 
 def build_org(members: int) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from rootwatch.cli import main
 from rootwatch.handlers import dependencies
+from rootwatch_cli import main
 
 
 def test_demo_shows_night_two_alert_as_text_and_json_and_exits_zero(capsys):

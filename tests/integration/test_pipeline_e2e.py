@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 import pytest
 from rootwatch.aws.status_store import StatusStore
-from rootwatch.cli.commands.run import start_and_follow
 from rootwatch.handlers import dependencies
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID, runtime
-from rootwatch.sandbox.deploy import deploy_stack
+from rootwatch_cli.commands.run import start_and_follow
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID, runtime
+from rootwatch_sandbox.deploy import deploy_stack
 
 from tests.integration.stack_context import PIPELINE
 

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from rootwatch.aws.status_store import StatusStore
 from rootwatch.handlers import dependencies
-from rootwatch.sandbox import runtime
-from rootwatch.sandbox.deploy import deploy_stack
+from rootwatch_sandbox import runtime
+from rootwatch_sandbox.deploy import deploy_stack
 
 from tests.integration.stack_context import PIPELINE, pipeline
 from tests.integration.test_pipeline_e2e import Stack, by_account, org_of

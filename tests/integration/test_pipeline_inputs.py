@@ -6,9 +6,9 @@ import json
 
 import boto3
 import pytest
-from rootwatch.cli import main
 from rootwatch.handlers import dependencies
-from rootwatch.sandbox.deploy import deploy_stack
+from rootwatch_cli import main
+from rootwatch_sandbox.deploy import deploy_stack
 
 from tests.integration.stack_context import PIPELINE
 
@@ -72,7 +72,7 @@ def test_run_rejects_bad_flags_naming_them(sandbox, capsys, args, named):
 
 
 def test_run_of_a_clean_org_exits_zero_and_prints_the_summary(sandbox, deployed, capsys):
-    from rootwatch.sandbox import runtime
+    from rootwatch_sandbox import runtime
 
     members = sandbox.create_demo_org(accounts=3, seed=4)["accounts"]
     for member in members:

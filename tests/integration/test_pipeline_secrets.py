@@ -14,11 +14,11 @@ import logging
 
 import boto3
 import pytest
-from rootwatch.cli import main
 from rootwatch.handlers import dependencies
-from rootwatch.sandbox import runtime
-from rootwatch.sandbox.deploy import deploy_stack
-from rootwatch.sandbox.rootstate import STATE
+from rootwatch_cli import main
+from rootwatch_sandbox import runtime
+from rootwatch_sandbox.deploy import deploy_stack
+from rootwatch_sandbox.rootstate import STATE
 
 from tests.integration.stack_context import pipeline
 
@@ -39,7 +39,18 @@ def captured_logs():
     """Every record of these loggers. One handler per logger: Powertools puts a filter on the root logger's
     handlers that drops its service's records (they would print twice), so "rootwatch" needs its own."""
     lines: list[str] = []
-    loggers = [logging.getLogger(name) for name in ("", "rootwatch", "botocore", "boto3", "aws_lambda_powertools")]
+    loggers = [
+        logging.getLogger(name)
+        for name in (
+            "",
+            "rootwatch",
+            "rootwatch_cli",
+            "rootwatch_sandbox",
+            "botocore",
+            "boto3",
+            "aws_lambda_powertools",
+        )
+    ]
     saved = [(lg, lg.level, _Capture(lines)) for lg in loggers]
     for lg, _, capture in saved:
         lg.addHandler(capture)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from rootwatch.cli import main
 from rootwatch.handlers import dependencies
-from rootwatch.sandbox import runtime
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_cli import main
+from rootwatch_sandbox import runtime
+from rootwatch_sandbox.server import SandboxServer
 
 
 @pytest.fixture

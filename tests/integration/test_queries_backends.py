@@ -18,10 +18,10 @@ import pytest
 from botocore.stub import Stubber
 from moto.athena.models import QueryResults, athena_backends
 from moto.moto_api import state_manager
-from rootwatch.analytics.athena import AthenaBackend
-from rootwatch.analytics.catalog import QueryError, bind, get_query
-from rootwatch.analytics.history import generate_history
-from rootwatch.cli import main
+from rootwatch_cli import main
+from rootwatch_cli.analytics.athena import AthenaBackend
+from rootwatch_cli.analytics.catalog import QueryError, bind, get_query
+from rootwatch_cli.analytics.history import generate_history
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

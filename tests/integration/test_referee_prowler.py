@@ -72,7 +72,7 @@ def _run_prowler(endpoint_url: str, out: Path) -> dict[str, tuple[str, str]]:
 
 
 def test_prowler_root_checks_agree_with_the_seeded_root_user(tmp_path):
-    from rootwatch.sandbox.server import SandboxServer
+    from rootwatch_sandbox.server import SandboxServer
 
     with SandboxServer(port=0) as server:
         server.seed("/demo-org", {"accounts": 3, "seed": 1})

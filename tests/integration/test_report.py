@@ -14,10 +14,10 @@ import subprocess
 from datetime import time, timedelta
 
 import pytest
-from rootwatch.analytics.history import MANAGEMENT_ACCOUNT_ID, Audit, HistoryWriter
-from rootwatch.cli import main
 from rootwatch.domain.exemptions import parse_exemptions, utc_today
 from rootwatch.domain.records import AuditStatus
+from rootwatch_cli import main
+from rootwatch_cli.analytics.history import MANAGEMENT_ACCOUNT_ID, Audit, HistoryWriter
 
 TODAY = utc_today()
 KEYS, BREAK_GLASS, DENIED, CLEAN, LEGACY = (

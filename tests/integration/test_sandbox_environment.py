@@ -3,7 +3,7 @@
 import os
 
 import boto3
-from rootwatch.sandbox import Sandbox
+from rootwatch_sandbox import Sandbox
 
 
 def test_sandbox_hides_an_exported_endpoint_url_while_it_runs_and_restores_it(monkeypatch):

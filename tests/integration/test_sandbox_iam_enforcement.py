@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from rootwatch.sandbox import Sandbox, iam_enforcement, runtime
+from rootwatch_sandbox import Sandbox, iam_enforcement, runtime
 
 from tests.integration.sandbox_handlers import deploy_function, run_to_completion
 
@@ -379,7 +379,7 @@ def test_the_environment_turns_enforcement_off(iam_off_in_env: None) -> None:
 
 
 def test_server_enforces_over_http_and_the_flag_turns_it_off() -> None:
-    from rootwatch.sandbox.server import SandboxServer
+    from rootwatch_sandbox.server import SandboxServer
 
     for enforcement in (None, False):
         with SandboxServer(port=0, iam_enforcement=enforcement) as server:

@@ -18,10 +18,10 @@ from typing import Any
 import boto3
 import pytest
 from rootwatch.aws.status_store import StatusStore
-from rootwatch.cli.commands.run import start_and_follow
 from rootwatch.handlers import dependencies
-from rootwatch.sandbox import runtime
-from rootwatch.sandbox.cloudformation import deploy_assembly, synthesize
+from rootwatch_cli.commands.run import start_and_follow
+from rootwatch_sandbox import runtime
+from rootwatch_sandbox.cloudformation import deploy_assembly, synthesize
 
 from tests.integration.stack_context import PIPELINE
 
@@ -116,7 +116,7 @@ def _night(sandbox: Any, assembly: Any, scenario: str, caplog: pytest.LogCapture
             sandbox.set_root_credentials(member, password=member == members[0])
         if scenario == "feature-off":
             boto3.client("iam").disable_organizations_root_credentials_management()
-        with caplog.at_level(logging.DEBUG, logger="rootwatch.sandbox.runtime"):
+        with caplog.at_level(logging.DEBUG, logger="rootwatch_sandbox.runtime"):
             execution = start_and_follow(
                 boto3.client("stepfunctions"),
                 deployment.outputs["StateMachineArn"],

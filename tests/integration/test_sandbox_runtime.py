@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from rootwatch.sandbox import runtime
+from rootwatch_sandbox import runtime
 
 from tests.integration import sandbox_handlers
 from tests.integration.sandbox_handlers import deploy_function, distributed_map_definition, run_to_completion

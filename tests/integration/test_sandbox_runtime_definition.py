@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-from importlib import resources
 from typing import Any
 
 import pytest
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from rootwatch.sandbox import runtime
+from rootwatch_sandbox import runtime
+
+from infra.workflow import DEFINITION_FILE
 
 runtime.install_step_functions()
 moto_parse = AmazonStateLanguageParser.parse.__wrapped__  # moto's own parser, without the sandbox's localization
@@ -117,7 +118,7 @@ def test_a_definition_moto_already_parses_is_unchanged() -> None:
 
 
 def test_the_projects_state_machine_parses_in_moto_once_localized() -> None:
-    text = resources.files("rootwatch.statemachine").joinpath("audit_run.asl.json").read_text()
+    text = DEFINITION_FILE.read_text(encoding="utf-8")
     for name, value in {
         "PrepareRunFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:prepare",
         "AuditAccountFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:audit",

@@ -11,8 +11,8 @@ from typing import Any
 
 import boto3
 import pytest
-from rootwatch.sandbox import runtime, seeding
-from rootwatch.sandbox.server import SandboxServer, SandboxServerError
+from rootwatch_sandbox import runtime, seeding
+from rootwatch_sandbox.server import SandboxServer, SandboxServerError
 
 from tests.integration import sandbox_handlers
 from tests.integration.sandbox_handlers import deploy_function, distributed_map_definition, run_to_completion

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_cli import main
+from rootwatch_sandbox.server import SandboxServer
 
-SERVE = [sys.executable, "-m", "rootwatch", "sandbox", "serve", "--host", "127.0.0.1"]
+SERVE = [sys.executable, "-m", "rootwatch_cli", "sandbox", "serve", "--host", "127.0.0.1"]
 
 
 class _Lines:

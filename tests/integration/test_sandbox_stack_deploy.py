@@ -9,12 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox import Sandbox
-from rootwatch.sandbox.cloudformation import HANDLERS, CloudAssembly, StackDeployment, deploy_assembly, synthesize
-from rootwatch.sandbox.cloudformation.intrinsics import Resolver
-from rootwatch.sandbox.deploy import deploy_stack
-from rootwatch.sandbox.runtime import localize_definition
+from rootwatch_cli import main
+from rootwatch_sandbox import Sandbox
+from rootwatch_sandbox.cloudformation import HANDLERS, CloudAssembly, StackDeployment, deploy_assembly, synthesize
+from rootwatch_sandbox.cloudformation.intrinsics import Resolver
+from rootwatch_sandbox.deploy import deploy_stack
+from rootwatch_sandbox.runtime import localize_definition
 
 from tests.integration.stack_context import PIPELINE, pipeline
 

@@ -11,10 +11,10 @@ import threading
 import boto3
 import pytest
 from rootwatch.aws.clients import ClientFactory
-from rootwatch.cli import main
-from rootwatch.cli.commands import scan
 from rootwatch.domain.records import RECORD_FIELDS
-from rootwatch.sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_cli import main
+from rootwatch_cli.commands import scan
+from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
 
 SCP_DENY = "User: arn:aws:iam::{id}:root is not authorized to perform: iam:GetAccountSummary with an explicit deny in a service control policy"  # noqa: E501
 FIELDS = [f.name for f in RECORD_FIELDS]
@@ -334,7 +334,7 @@ def test_quiet_prints_only_results_and_verbose_logs_without_credentials(mixed_or
     assert "wrote" not in err and "accounts of" in err  # no side remark; the summary is a result
     code, out, err = run_scan(capsys, "--verbose", "--format", "json")
     assert code == 3 and json.loads(out)
-    assert "DEBUG rootwatch.cli.commands.scan: organization" in err
+    assert "DEBUG rootwatch_cli.commands.scan: organization" in err
     assert f"audited {mixed_org['everything']}: root credentials password, access_keys" in err
     assert secrets and not any(secret in err for secret in secrets)
     code, _, err = run_scan(capsys, "--format", "json")

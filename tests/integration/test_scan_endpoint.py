@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from rootwatch.cli import main
-from rootwatch.sandbox.server import SandboxServer
+from rootwatch_cli import main
+from rootwatch_sandbox.server import SandboxServer
 
 MEMBERS = 12
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
-from rootwatch.cli import main
 from rootwatch.domain.alert import EVENT_TYPE, TEST_EVENT_TYPE, TEST_SCHEMA
+from rootwatch_cli import main
 
 from tests.integration.stack_context import PIPELINE
 
@@ -36,7 +36,7 @@ def received(url: str) -> list[dict[str, Any]]:
 
 
 def test_test_alert_goes_through_the_deployed_topic_marked_as_a_test(sandbox, capsys) -> None:
-    from rootwatch.sandbox.deploy import deploy_stack
+    from rootwatch_sandbox.deploy import deploy_stack
 
     sandbox.create_demo_org(accounts=2, seed=1)
     topic_arn = deploy_stack(context=PIPELINE)["topic_arn"]

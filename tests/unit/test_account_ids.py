@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from rootwatch.cli import UsageError
-from rootwatch.cli.common import parse_account_ids
 from rootwatch.domain.exemptions import ExemptionError, parse_exemptions
+from rootwatch_cli import UsageError
+from rootwatch_cli.common import parse_account_ids
 
 ARABIC_INDIC = "١٢٣٤٥٦٧٨٩٠١٢"
 FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "123456789012")
@@ -81,7 +81,7 @@ def test_root_sessions_reject_non_ascii_digits():
 
 
 def test_query_parameters_reject_non_ascii_digits():
-    from rootwatch.analytics.catalog import ParameterError, load_queries
+    from rootwatch_cli.analytics.catalog import ParameterError, load_queries
 
     query = next(q for q in load_queries().values() if any(p.type == "account_id" for p in q.params))
     param = next(p for p in query.params if p.type == "account_id")
@@ -91,7 +91,7 @@ def test_query_parameters_reject_non_ascii_digits():
 
 
 def test_sqs_queue_urls_reject_non_ascii_digits():
-    from rootwatch.operations.unlock import queue_account
+    from rootwatch_cli.operations.unlock import queue_account
 
     with pytest.raises(ValueError):
         queue_account(f"https://sqs.us-east-1.amazonaws.com/{ARABIC_INDIC}/locked")

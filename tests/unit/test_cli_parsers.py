@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Iterator
 
 import pytest
-from rootwatch.cli import EXIT_USAGE, build_parser, main
+from rootwatch_cli import EXIT_USAGE, build_parser, main
 
 
 def _all_parsers(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from rootwatch.cli.commands.doctor import format_checks
-from rootwatch.operations.doctor import Check, Status, check_botocore, exit_code
-from rootwatch.operations.unlock import LockedResource, queue_account, save_backup, validate_bucket_name
+from rootwatch_cli.commands.doctor import format_checks
+from rootwatch_cli.operations.doctor import Check, Status, check_botocore, exit_code
+from rootwatch_cli.operations.unlock import LockedResource, queue_account, save_backup, validate_bucket_name
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from rootwatch.operations.consent import Consent, ConsentMode, NoTerminalError, consent_mode
+from rootwatch_cli.operations.consent import Consent, ConsentMode, NoTerminalError, consent_mode
 
 
 def test_no_flags_means_dry_run_and_nothing_is_confirmed():

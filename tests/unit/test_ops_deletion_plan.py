@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rootwatch.domain.records import CredentialKind
-from rootwatch.operations.deletion_plan import (
+from rootwatch_cli.operations.deletion_plan import (
     DELETION_ORDER,
     CredentialItem,
     RootCredentialInventory,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rootwatch.domain.task_policies import TaskPolicy
-from rootwatch.operations.preflight import (
+from rootwatch_cli.operations.preflight import (
     CallerContext,
     Refusal,
     RefusalReason,

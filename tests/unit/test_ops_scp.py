@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rootwatch.operations.scp import ServiceControlPolicy, Verdict, find_root_session_denials
+from rootwatch_cli.operations.scp import ServiceControlPolicy, Verdict, find_root_session_denials
 
 ACCOUNT = "111111111111"
 AUDIT = ["iam:GetAccountSummary", "iam:ListAccessKeys"]

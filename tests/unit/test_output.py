@@ -1,4 +1,4 @@
-"""rootwatch.cli.output: the same rows in every format, readable and parseable."""
+"""rootwatch_cli.output: the same rows in every format, readable and parseable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from rootwatch.cli.output import FORMATS, as_text, open_output, render
+from rootwatch_cli.output import FORMATS, as_text, open_output, render
 
 ROWS = [
     {"account_id": "111111111111", "account_name": "Prod, EU", "status": "OK", "mfa_enabled": True, "mfa_devices": 2,
@@ -181,7 +181,7 @@ def test_csv_leaves_numbers_booleans_and_harmless_text_alone() -> None:
 
 
 def test_demo_state_table_shows_a_hostile_name_literally(capsys: pytest.CaptureFixture[str]) -> None:
-    from rootwatch.cli.commands.demo import _Out, _state_table
+    from rootwatch_cli.commands.demo import _Out, _state_table
 
     class Store:
         def latest_states(self) -> list[dict[str, object]]:
@@ -224,7 +224,7 @@ class _Terminal(io.StringIO):
 def test_account_ids_never_wrap_and_the_table_fits_the_width(
     monkeypatch: pytest.MonkeyPatch, columns: int, terminal: bool
 ) -> None:
-    from rootwatch.cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
+    from rootwatch_cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
 
     monkeypatch.setenv("COLUMNS", str(columns))
     stream = _Terminal() if terminal else io.StringIO()
@@ -236,7 +236,7 @@ def test_account_ids_never_wrap_and_the_table_fits_the_width(
 
 
 def test_a_narrow_table_drops_the_least_important_columns_first_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rootwatch.cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
+    from rootwatch_cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
 
     monkeypatch.setenv("COLUMNS", "120")
     text = as_text(_scan_rows(), "table", columns=TABLE_COLUMNS, headers=TABLE_HEADERS, drop_order=TABLE_DROP_ORDER)
@@ -249,7 +249,7 @@ def test_a_narrow_table_drops_the_least_important_columns_first_and_says_so(monk
 
 
 def test_a_piped_table_without_columns_is_as_wide_as_its_content(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rootwatch.cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
+    from rootwatch_cli.commands.scan import TABLE_COLUMNS, TABLE_DROP_ORDER, TABLE_HEADERS
 
     monkeypatch.delenv("COLUMNS", raising=False)
     text = as_text(_scan_rows(), "table", columns=TABLE_COLUMNS, headers=TABLE_HEADERS, drop_order=TABLE_DROP_ORDER)

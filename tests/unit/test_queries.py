@@ -6,7 +6,8 @@ import re
 
 import pytest
 import sqlglot
-from rootwatch.analytics.catalog import (
+from rootwatch.domain.records import RECORD_FIELDS
+from rootwatch_cli.analytics.catalog import (
     ParameterError,
     QueryError,
     UnknownQueryError,
@@ -17,8 +18,7 @@ from rootwatch.analytics.catalog import (
     parse_param_args,
     parse_query,
 )
-from rootwatch.analytics.local import duckdb_columns, to_duckdb
-from rootwatch.domain.records import RECORD_FIELDS
+from rootwatch_cli.analytics.local import duckdb_columns, to_duckdb
 
 REQUIRED = {"latest_state", "with_root_credentials", "reappearances", "audit_errors", "daily_trend", "never_audited"}
 SAMPLE_VALUES = {"account_id": "111122223333", "days": "7"}

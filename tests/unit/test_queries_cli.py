@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from rootwatch.analytics.history import generate_history
-from rootwatch.cli import main
+from rootwatch_cli import main
+from rootwatch_cli.analytics.history import generate_history
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from rootwatch.analytics.catalog import QueryError, bind, get_query, load_queries
-from rootwatch.analytics.history import MANAGEMENT_ACCOUNT_ID, Audit, HistoryWriter, generate_history
-from rootwatch.analytics.local import DuckDBBackend
 from rootwatch.aws.results_writer import decode_records
 from rootwatch.domain.exemptions import parse_exemptions, utc_today
 from rootwatch.domain.records import AuditStatus
+from rootwatch_cli.analytics.catalog import QueryError, bind, get_query, load_queries
+from rootwatch_cli.analytics.history import MANAGEMENT_ACCOUNT_ID, Audit, HistoryWriter, generate_history
+from rootwatch_cli.analytics.local import DuckDBBackend
 
 A, B, C, D, F = "111111111111", "222222222222", "333333333333", "444444444444", "555555555555"
 TODAY = utc_today()
@@ -196,8 +196,8 @@ def test_daily_trend_matches_a_python_count_of_generated_history(tmp_path):
 
 
 def test_history_objects_are_byte_identical_to_what_the_pipeline_writes(tmp_path):
-    from rootwatch.analytics.history import encode_run
     from rootwatch.aws.results_writer import encode_records
+    from rootwatch_cli.analytics.history import encode_run
 
     writer = HistoryWriter(
         tmp_path,

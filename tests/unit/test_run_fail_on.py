@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rootwatch.cli.commands.run import exit_code
+from rootwatch_cli.commands.run import exit_code
 
 
 def described(status: str = "SUCCEEDED", **totals: int) -> dict:

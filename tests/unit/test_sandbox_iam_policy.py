@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rootwatch.sandbox import iam_policy, iam_requests
-from rootwatch.sandbox.iam_policy import evaluate
+from rootwatch_sandbox import iam_policy, iam_requests
+from rootwatch_sandbox.iam_policy import evaluate
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/status"
 AUDIT = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
@@ -188,13 +188,13 @@ def test_all_operators_and_keys_must_hold() -> None:
 
 
 def test_unknown_operator_never_matches(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("DEBUG", logger="rootwatch.sandbox.iam_policy"):
+    with caplog.at_level("DEBUG", logger="rootwatch_sandbox.iam_policy"):
         assert not allowed({"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}, {})
     assert "not evaluated" in caplog.text
 
 
 def test_unknown_key_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("DEBUG", logger="rootwatch.sandbox.iam_policy"):
+    with caplog.at_level("DEBUG", logger="rootwatch_sandbox.iam_policy"):
         assert not allowed({"StringEquals": {"aws:SomethingNew": "x"}}, {})
     assert "aws:SomethingNew" in caplog.text
 

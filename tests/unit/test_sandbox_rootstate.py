@@ -7,9 +7,9 @@ import random
 
 import pytest
 from rootwatch.domain.task_policies import TaskPolicy
-from rootwatch.sandbox import demo_org
-from rootwatch.sandbox.rootaccess import _parse_assume_root, decode_page_token, encode_page_token
-from rootwatch.sandbox.rootstate import (
+from rootwatch_sandbox import demo_org
+from rootwatch_sandbox.rootaccess import _parse_assume_root, decode_page_token, encode_page_token
+from rootwatch_sandbox.rootstate import (
     Fault,
     RootAccessKey,
     RootAccessState,
@@ -17,7 +17,7 @@ from rootwatch.sandbox.rootstate import (
     RootUser,
     SandboxClock,
 )
-from rootwatch.sandbox.sandbox_errors import SandboxError
+from rootwatch_sandbox.sandbox_errors import SandboxError
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

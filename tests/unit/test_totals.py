@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rootwatch.analytics.report import ReportData, totals
 from rootwatch.domain.alert import compose_alert
 from rootwatch.domain.records import AuditRecord, AuditStatus
 from rootwatch.domain.totals import run_totals
+from rootwatch_cli.analytics.report import ReportData, totals
 
 from tests.unit.test_alert import RUN, error, ok, skipped
 

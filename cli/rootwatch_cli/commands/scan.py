@@ -1,0 +1,463 @@
+"""`rootwatch scan`: a one-off org-wide audit from a workstation. No state, no alert (docs/contracts.md#command-line).
+
+Lists the organization's accounts, audits every ACTIVE member account through AssumeRoot with bounded
+concurrency (a thread pool; one botocore session and reused root clients, see rootwatch.aws.clients), and
+prints one AuditRecord per account: OK, ERROR (with AWS's message) or SKIPPED (management account,
+suspended, closed, ...). Because a scan keeps no state, ``appeared``/``disappeared`` are empty and
+``first_audit`` is false.
+
+Exit codes: 0 nothing found; 3 root credentials or audit errors found; 2 bad usage or config (including
+the organization feature being disabled, reported once); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import botocore.session
+from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError, ProfileNotFound
+from rootwatch.aws.clients import DEFAULT_ROOT_SESSION_SECONDS, ClientFactory
+from rootwatch.aws.errors import classify
+from rootwatch.aws.organizations import (
+    MANAGEMENT_ACCOUNT,
+    Account,
+    MemberAccounts,
+    SkippedAccount,
+    list_member_accounts,
+)
+from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
+from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
+from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
+from rootwatch.domain.records import (
+    FINDING_SEVERITY,
+    RECORD_FIELDS,
+    AuditRecord,
+    AuditStatus,
+    findings_by_severity,
+)
+from rootwatch.domain.totals import run_totals
+
+from rootwatch_cli import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    SETUP_AWS_CODES,
+    UsageError,
+    aws_setup_problem,
+)
+from rootwatch_cli.common import account_ids_type, add_aws_args, add_fail_on_arg
+from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
+
+LOG = logging.getLogger(__name__)
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
+#: Error kinds that mean "the caller or the org is misconfigured", not "this account failed".
+SETUP_ERROR_KINDS = frozenset({ErrorKind.ACCESS_DENIED, ErrorKind.FEATURE_DISABLED, ErrorKind.EXPIRED})
+
+RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in RECORD_FIELDS)
+TABLE_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "account_name",
+    "status",
+    "credentials",
+    "access_keys",
+    "mfa_devices",
+    "certificates",
+    "password_last_used",
+    "access_key_last_used",
+    "reason",
+)
+#: The table columns left out first when the terminal is too narrow (least important first); then the
+#: remaining ones fold, except the account id, which never wraps (docs/contracts.md#command-line).
+TABLE_DROP_ORDER: tuple[str, ...] = (
+    "access_key_last_used",
+    "password_last_used",
+    "certificates",
+    "mfa_devices",
+    "access_keys",
+)
+TABLE_HEADERS = {
+    "account_id": "Account",
+    "account_name": "Name",
+    "status": "Status",
+    "credentials": "Root credentials",
+    "access_keys": "Access keys",
+    "mfa_devices": "MFA",
+    "certificates": "Certs",
+    "password_last_used": "Password used",
+    "access_key_last_used": "Key used",
+    "reason": "Error / skipped",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``scan`` verb."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="audit every member account's root user now (no state, no alert)",
+        description="A one-off org-wide audit of member-account root credentials through sts:AssumeRoot. "
+        "Run it with credentials of the management account or the IAM delegated administrator.",
+        epilog="exit codes: 0 no root credentials and no audit errors; 3 root credentials or audit errors found; "
+        "2 bad usage or configuration (including centralized root access not enabled); 1 anything else; "
+        "130 interrupted (Ctrl-C prints the accounts audited so far). "
+        "Records go to stdout (or --output), the summary and any error to stderr.",
+    )
+    add_aws_args(parser)
+    parser.add_argument(
+        "--accounts",
+        metavar="ID,..",
+        type=account_ids_type("--accounts"),
+        help="audit only these member accounts (12-digit ids; default: every account)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=concurrency_value,
+        default=DEFAULT_CONCURRENCY,
+        help=f"accounts audited at once, 1-{MAX_CONCURRENCY} (default: {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--only-findings",
+        action="store_true",
+        help="list only the accounts with root credentials or an audit error, most severe first ("
+        + ", then ".join(FINDING_SEVERITY)
+        + "), then by name; the summary line and the exit code still count every account",
+    )
+    add_format_args(parser)
+    add_fail_on_arg(parser, new_help="new (refused: scan keeps no history; rootwatch run --fail-on new does)")
+    parser.set_defaults(func=run)
+
+
+def concurrency_value(text: str) -> int:
+    """--concurrency: an integer from 1 to MAX_CONCURRENCY."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency: {text!r} must be an integer from 1 to {MAX_CONCURRENCY}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """The scan verb: list, audit, print; returns the exit code."""
+    requested: list[str] | None = args.accounts  # None only when --accounts was not given at all
+    if args.fail_on == "new":
+        raise UsageError(
+            "--fail-on new: scan keeps no history, so nothing is new to it; use --fail-on any|none, "
+            "or `rootwatch run --fail-on new` on the deployed pipeline"
+        )
+    output_args(args)
+    factory = _factory_from_args(args)
+    try:
+        org = list_member_accounts(factory)
+    except (RootwatchError, BotoCoreError) as exc:
+        return _setup_failure("cannot list the organization's accounts", exc)
+    to_audit, skipped = select_accounts(org, requested)
+    LOG.debug("organization %s: %d accounts to audit, %d skipped", org.organization_id, len(to_audit), len(skipped))
+
+    run_id, started = new_run_id()
+    progress = _Progress(len(to_audit), enabled=stderr_is_terminal())
+    try:
+        with progress:
+            result = scan_accounts(
+                factory, to_audit, run_id=run_id, concurrency=args.concurrency, on_done=progress.advance
+            )
+    except FeatureDisabledError as exc:
+        print(f"error: {feature_disabled_text(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except NoCredentialsError as exc:
+        return _setup_failure("cannot audit", exc)
+    except ScanInterrupted as exc:
+        # What was audited is printed (and still exits 130); the audits in flight are abandoned, not waited for.
+        partial = sorted(exc.records, key=lambda r: r.account_id)
+        _print_records(args, org, run_id, findings_by_severity(partial) if args.only_findings else partial)
+        print(
+            f"interrupted: {len(exc.records)} of {exc.total} accounts audited, {exc.total - len(exc.records)} not "
+            f"audited; so far {summary_line(org, exc.records)}",
+            file=sys.stderr,
+        )
+        args.abandon_threads = True
+        return EXIT_INTERRUPTED
+
+    records = result + [skipped_record(run_id, iso_utc(started) or "", s.account, s.reason, s.message) for s in skipped]
+    records.sort(key=lambda r: r.account_id)
+    _print_records(args, org, run_id, findings_by_severity(records) if args.only_findings else records)
+    print(summary_line(org, records), file=sys.stderr)
+    return exit_code(records, args.fail_on)
+
+
+def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, records: list[AuditRecord]) -> None:
+    rows = [r.to_dict() for r in records]
+    with open_output(args.output) as stream:
+        if args.format == "table":
+            title = f"rootwatch scan {run_id} · organization {org.organization_id}"
+            render(
+                [table_row(r) for r in records],
+                "table",
+                stream,
+                columns=TABLE_COLUMNS,
+                headers=TABLE_HEADERS,
+                title=title,
+                drop_order=TABLE_DROP_ORDER,
+            )
+        else:
+            render(rows, args.format, stream, columns=RECORD_COLUMNS)
+    wrote_line(args.output, len(records), args.format, "record")
+
+
+def select_accounts(org: MemberAccounts, requested: Sequence[str] | None) -> tuple[list[Account], list[SkippedAccount]]:
+    """The accounts to audit and to record as SKIPPED; UsageError naming ids that are not in the org."""
+    if requested is None:
+        return list(org.to_audit), list(org.skipped)
+    unknown = [account_id for account_id in requested if org.find(account_id) is None]
+    if unknown:
+        raise UsageError(
+            f"--accounts: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not "
+            f"in organization {org.organization_id}"
+        )
+    wanted = set(requested)
+    to_audit, skipped = [a for a in org.to_audit if a.id in wanted], [s for s in org.skipped if s.account.id in wanted]
+    management = [s.account.id for s in skipped if s.reason == MANAGEMENT_ACCOUNT]
+    if management and not to_audit:
+        # Nothing requested can be audited: "0 audited, 1 skipped" with exit 0 would read as clean.
+        raise UsageError(
+            f"--accounts: {management[0]} is the management account of {org.organization_id}: sts:AssumeRoot only "
+            "targets member accounts, so its root user cannot be audited here; check it with "
+            "`aws iam get-account-summary` using the management account's own credentials "
+            "(AccountMFAEnabled, AccountAccessKeysPresent, ...)"
+        )
+    return to_audit, skipped
+
+
+def scan_accounts(
+    factory: ClientFactory,
+    accounts: Sequence[Account],
+    *,
+    run_id: str,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    duration_seconds: int = DEFAULT_ROOT_SESSION_SECONDS,
+    on_done: Callable[[AuditRecord], None] | None = None,
+) -> list[AuditRecord]:
+    """Audit ``accounts`` with at most ``concurrency`` in flight; one OK or ERROR record each.
+
+    The first account is audited alone: when the organization feature is disabled, AssumeRoot answers so
+    for every account, and ``FeatureDisabledError`` is raised once instead of producing one ERROR per
+    account. Should it appear later (the feature switched off mid-scan), the scan stops the same way.
+    """
+    if not accounts:
+        return []
+    stop = threading.Event()
+
+    def audit(account: Account) -> AuditRecord | None:
+        if stop.is_set():
+            return None
+        record = audit_account(factory, account, run_id=run_id, duration_seconds=duration_seconds)
+        if on_done is not None:
+            on_done(record)
+        return record
+
+    def abort_if_stopped(**_: object) -> None:
+        # A retry that waited out its backoff sends nothing once the scan is stopped (Ctrl-C, feature off).
+        if stop.is_set():
+            raise ScanStopped("scan stopped")
+
+    factory.register_event("before-send", abort_if_stopped)
+    records: list[AuditRecord] = []
+    pool: ThreadPoolExecutor | None = None
+    try:
+        first = audit(accounts[0])
+        assert first is not None
+        records.append(first)
+        _raise_if_feature_disabled(first, stop)
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwatch-scan")
+        futures: list[Future[AuditRecord | None]] = [pool.submit(audit, a) for a in accounts[1:]]
+        for future in as_completed(futures):  # O(n) overall, unlike repeated wait(FIRST_COMPLETED)
+            record = future.result()
+            if record is not None:
+                records.append(record)
+                _raise_if_feature_disabled(record, stop)
+    except KeyboardInterrupt:
+        # Ctrl-C: cancel what has not started, do not wait for what is in flight (throttling backoffs).
+        stop.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise ScanInterrupted(list(records), total=len(accounts)) from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+    return records
+
+
+class ScanStopped(Exception):
+    """Raised inside an audit thread when the scan was stopped before its next AWS request."""
+
+
+class ScanInterrupted(Exception):
+    """Ctrl-C during a scan: ``records`` holds the accounts audited so far, of ``total``."""
+
+    def __init__(self, records: list[AuditRecord], *, total: int) -> None:
+        super().__init__(f"interrupted after {len(records)} of {total} accounts")
+        self.records = records
+        self.total = total
+
+
+def audit_account(
+    factory: ClientFactory, account: Account, *, run_id: str, duration_seconds: int = DEFAULT_ROOT_SESSION_SECONDS
+) -> AuditRecord:
+    """One account's record: OK with its credential state, or ERROR with the classified AWS error."""
+    try:
+        state = audit_root_credentials(factory, account.id, duration_seconds=duration_seconds)
+    except RootwatchError as exc:
+        return error_record(run_id, _now(), account, str(exc.kind), exc.message)
+    except BotoCoreError as exc:
+        if isinstance(exc, NoCredentialsError):
+            raise
+        error = classify(exc)
+        return error_record(run_id, _now(), account, str(error.kind), error.message)
+    record = ok_record(run_id, _now(), account, state)
+    LOG.debug("audited %s: root credentials %s", account.id, ", ".join(record.present_kinds()) or "none")
+    return record
+
+
+def table_row(record: AuditRecord) -> dict[str, object]:
+    """A compact row for the table format."""
+    keys = None
+    if record.active_access_keys is not None or record.inactive_access_keys is not None:
+        keys = f"{record.active_access_keys or 0} active, {record.inactive_access_keys or 0} inactive"
+    credentials: object = record.present_kinds() if record.status == AuditStatus.OK else None
+    if credentials == []:
+        credentials = "none"
+    reason = f"{record.error_code}: {record.error_message}" if record.error_code else None
+    return {
+        "account_id": record.account_id,
+        "account_name": record.account_name,
+        "status": str(record.status),
+        "credentials": credentials,
+        "access_keys": keys,
+        "mfa_devices": record.mfa_devices,
+        "certificates": record.active_signing_certificates,
+        "password_last_used": record.password_last_used,
+        "access_key_last_used": record.access_key_last_used,
+        "reason": reason,
+    }
+
+
+def exit_code(records: Iterable[AuditRecord], fail_on: str = "any") -> int:
+    """3 when any account has root credentials or failed its audit, else 0 (SKIPPED does not count);
+    always 0 with ``fail_on="none"``."""
+    if fail_on == "none":
+        return EXIT_OK
+    for record in records:
+        if record.status == AuditStatus.ERROR or record.root_credentials_present:
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def summary_line(org: MemberAccounts, records: Sequence[AuditRecord]) -> str:
+    """One line for stderr: how many accounts were audited, found, failed and skipped."""
+    t = run_totals(records)
+    return (
+        f"{t['accounts']} accounts of {org.organization_id}: {t['audited']} audited, "
+        f"{t['with_root_credentials']} with root credentials, {t['errors']} audit errors, {t['skipped']} skipped"
+    )
+
+
+def feature_disabled_text(error: RootwatchError) -> str:
+    """The one message printed when centralized root access is off for the organization."""
+    return (
+        f"AssumeRoot answered {error.message!r}: centralized root access (IAM root credentials management) is "
+        "not enabled for this organization, so no account can be audited. Enable it in the IAM console "
+        "(Root access management) or with `aws iam enable-organizations-root-credentials-management`, then scan again."
+    )
+
+
+def new_run_id(now: datetime | None = None) -> tuple[str, datetime]:
+    """``scan-<UTC timestamp>`` (e.g. scan-20261122T060500Z) and the time it names."""
+    now = now or datetime.now(UTC)
+    return f"scan-{now.strftime('%Y%m%dT%H%M%SZ')}", now
+
+
+def _raise_if_feature_disabled(record: AuditRecord, stop: threading.Event) -> None:
+    if record.error_code == ErrorKind.FEATURE_DISABLED:
+        stop.set()
+        raise FeatureDisabledError(record.error_message or "feature disabled", operation="AssumeRoot")
+
+
+def _factory_from_args(args: argparse.Namespace) -> ClientFactory:
+    session = botocore.session.Session(profile=args.profile)
+    try:
+        session.get_scoped_config()  # an unknown --profile fails here, not at the first call
+        region = args.region or session.get_config_variable("region") or "us-east-1"
+    except ProfileNotFound as exc:
+        raise UsageError(f"--profile: {exc}") from exc
+    return ClientFactory(
+        region=region,
+        endpoint_url=args.endpoint_url or None,
+        botocore_session=session,
+        max_pool_connections=args.concurrency,
+    )
+
+
+def _setup_failure(what: str, exc: BaseException) -> int:
+    problem = aws_setup_problem(exc)
+    if problem is not None:
+        print(f"error: {what}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    error = classify(exc)
+    print(f"error: {what}: {error.aws_code}: {error.message}", file=sys.stderr)
+    if isinstance(exc, NoCredentialsError | NoRegionError) or error.kind in SETUP_ERROR_KINDS:
+        return EXIT_USAGE
+    if error.aws_code in SETUP_AWS_CODES:  # already classified, so aws_setup_problem could not see the code
+        return EXIT_USAGE
+    return EXIT_UNEXPECTED
+
+
+def _now() -> str:
+    return iso_utc(datetime.now(UTC)) or ""
+
+
+@dataclass
+class _Progress:
+    """A rich progress bar on stderr, shown only when stderr is a terminal."""
+
+    total: int
+    enabled: bool
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _bar: object = None
+    _task: object = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled and self.total:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            bar = Progress(
+                TextColumn("auditing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            bar.start()
+            self._bar, self._task = bar, bar.add_task("audit", total=self.total)
+        return self
+
+    def advance(self, record: AuditRecord) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.advance(self._task)  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()  # type: ignore[attr-defined]

@@ -1,0 +1,139 @@
+"""Arguments and helpers shared by the verbs that talk to AWS (or the sandbox)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+import boto3
+from rootwatch.aws.clients import RedactCredentials
+from rootwatch.domain.account_ids import is_account_id
+
+from rootwatch_cli import UsageError
+
+
+def add_aws_args(parser: argparse.ArgumentParser) -> None:
+    """--endpoint-url (default $AWS_ENDPOINT_URL, as boto3 reads it), --profile, --region."""
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL"),
+        help="AWS endpoint, e.g. a sandbox's http://127.0.0.1:4566 (default: $AWS_ENDPOINT_URL)",
+    )
+    parser.add_argument("--profile", default=None, help="AWS named profile")
+    parser.add_argument("--region", default=None, help="AWS region (default: the profile's, else us-east-1)")
+
+
+def session_from_args(args: argparse.Namespace) -> boto3.Session:
+    """A boto3 session for the caller (the management account or the IAM delegated admin)."""
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    except Exception as exc:  # botocore.exceptions.ProfileNotFound and friends
+        raise UsageError(f"--profile: {exc}") from exc
+    if session.region_name is None:
+        session = boto3.Session(profile_name=args.profile, region_name="us-east-1")
+    return session
+
+
+def parse_account_ids(value: str, *, flag: str = "--accounts") -> list[str]:
+    """A comma-separated list of 12-digit account ids; UsageError naming the flag and the bad id.
+
+    An empty, blank or comma-only value is an error, never "no list": an empty selection must not widen
+    into "every account" further down.
+    """
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    if not ids:
+        raise UsageError(f"{flag}: empty; give at least one 12-digit account id")
+    for account_id in ids:
+        if not is_account_id(account_id):
+            raise UsageError(f"{flag}: {account_id!r} is not a 12-digit AWS account id")
+    return list(dict.fromkeys(ids))
+
+
+def parse_account_id(value: str, *, flag: str = "--account") -> str:
+    """Exactly one 12-digit account id (surrounding blanks ignored); UsageError naming the flag otherwise."""
+    ids = parse_account_ids(value, flag=flag)
+    if len(ids) != 1 or "," in value:
+        raise UsageError(f"{flag}: takes exactly one 12-digit account id, got {value!r}")
+    return ids[0]
+
+
+def account_ids_type(flag: str = "--accounts") -> Callable[[str], list[str]]:
+    """An argparse ``type=`` for a comma-separated id list: the flag's value becomes ``list[str]``."""
+
+    def convert(value: str) -> list[str]:
+        return parse_account_ids(value, flag=flag)
+
+    return convert
+
+
+def account_id_type(flag: str = "--account") -> Callable[[str], str]:
+    """An argparse ``type=`` for one account id."""
+
+    def convert(value: str) -> str:
+        return parse_account_id(value, flag=flag)
+
+    return convert
+
+
+def add_account_arg(parser: argparse.ArgumentParser, help: str, *, required: bool = True) -> None:
+    """``--account ID``: exactly one 12-digit member account id (an empty or listed value is a usage error)."""
+    parser.add_argument("--account", metavar="ID", required=required, type=account_id_type("--account"), help=help)
+
+
+def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
+    """--quiet and --verbose, meaning the same in every command (build_parser adds them to each one)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--quiet", action="store_true", help="only results and errors: no progress bars, no banners or side remarks"
+    )
+    group.add_argument(
+        "--verbose",
+        action="store_true",
+        help="debug logging of rootwatch on stderr (credentials are never logged; botocore stays quiet)",
+    )
+
+
+_VERBOSE_HANDLER: logging.Handler | None = None
+#: The loggers --verbose turns up: the three packages' (README, "Where the code lives").
+OUR_LOGGERS = ("rootwatch", "rootwatch_cli", "rootwatch_sandbox")
+
+
+def apply_verbosity(args: argparse.Namespace) -> None:
+    """Act on --quiet/--verbose (main calls it before the command runs)."""
+    global _VERBOSE_HANDLER
+    from rootwatch_cli import output
+
+    output.QUIET = bool(getattr(args, "quiet", False))
+    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    if _VERBOSE_HANDLER is not None:
+        for logger in loggers:
+            logger.removeHandler(_VERBOSE_HANDLER)
+        _VERBOSE_HANDLER = None
+    if getattr(args, "verbose", False):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactCredentials())
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+        _VERBOSE_HANDLER = handler
+    else:
+        for logger in loggers:
+            logger.setLevel(logging.NOTSET)
+
+
+FAIL_ON = ("any", "new", "none")
+
+
+def add_fail_on_arg(parser: argparse.ArgumentParser, *, new_help: str) -> None:
+    """``--fail-on any|new|none``: which findings make the command exit 3 (for CI jobs and cron)."""
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="any",
+        help=f"exit 3 on: any finding (root credentials, audit errors; the default), {new_help}, or none "
+        "(exit 0 whatever is found; usage and setup errors still exit 2)",
+    )

@@ -1,0 +1,19 @@
+"""Installs every extension the sandbox makes to moto. Process-wide and idempotent."""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto once per process: IAM policy validation fixes, root access (STS/IAM/Organizations/faults)
+    and the runtime (Lambda/SFN)."""
+    global _installed
+    if _installed:
+        return
+    from rootwatch_sandbox import iam_fixes, rootaccess, runtime
+
+    iam_fixes.install()
+    rootaccess.install()
+    runtime.install()
+    _installed = True
