@@ -33,8 +33,16 @@ def test_a_plain_member_account_may_not_assume_root():
     assert refused.value.reason is RefusalReason.NOT_MANAGEMENT_OR_DELEGATED_ADMIN
 
 
-def test_an_unknown_delegated_admin_status_is_left_to_assume_root():
-    require_root_access(caller("210987654321", delegated=None, features=None), TaskPolicy.S3_UNLOCK_BUCKET_POLICY)
+@pytest.mark.parametrize("policy", list(TaskPolicy))
+def test_an_unknown_delegated_admin_status_is_left_to_assume_root(policy):
+    unknown = caller("210987654321", delegated=None, features=None)
+    assert not unknown.is_management and not unknown.cannot_assume_root
+    assert require_root_access(unknown, policy) is None  # not refused: AssumeRoot itself decides
+    # The same member account, once known not to be the delegated admin, is refused: the pass above is
+    # the unknown status, not a check that lets every member account through.
+    with pytest.raises(Refusal) as refused:
+        require_root_access(caller("210987654321", delegated=False, features=None), policy)
+    assert refused.value.reason is RefusalReason.NOT_MANAGEMENT_OR_DELEGATED_ADMIN
 
 
 @pytest.mark.parametrize(
@@ -53,4 +61,16 @@ def test_a_missing_feature_is_refused_with_seed_000_wording_and_the_enable_comma
 
 
 def test_the_delegated_admin_with_the_feature_on_passes():
-    require_root_access(caller("210987654321", delegated=True), TaskPolicy.IAM_CREATE_ROOT_USER_PASSWORD)
+    admin = caller("210987654321", delegated=True)
+    policy = TaskPolicy.IAM_CREATE_ROOT_USER_PASSWORD
+    assert policy.required_feature in admin.enabled_features
+    assert not admin.is_management and not admin.cannot_assume_root
+    assert require_root_access(admin, policy) is None
+    # The same delegated admin is refused once the feature the policy needs is off, and when it is not
+    # the delegated admin after all: the pass above depends on both.
+    with pytest.raises(Refusal) as refused:
+        require_root_access(caller("210987654321", delegated=True, features=()), policy)
+    assert refused.value.reason is RefusalReason.FEATURE_DISABLED
+    with pytest.raises(Refusal) as refused:
+        require_root_access(caller("210987654321", delegated=False), policy)
+    assert refused.value.reason is RefusalReason.NOT_MANAGEMENT_OR_DELEGATED_ADMIN

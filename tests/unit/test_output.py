@@ -69,9 +69,18 @@ def test_table_of_no_rows_says_so() -> None:
     assert "(no rows)" in as_text([], "table", columns=["account_id"])
 
 
-@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "tsv"])
-def test_empty_rows_render_without_error(fmt: str) -> None:
-    as_text([], fmt, columns=["account_id"])
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [("json", "[]\n"), ("jsonl", ""), ("csv", "account_id\n"), ("tsv", "account_id\n")],
+)
+def test_empty_rows_render_as_an_empty_document_that_still_parses(fmt: str, expected: str) -> None:
+    """No rows: an empty JSON list, no JSON lines, and csv/tsv still carry the header a tool reads columns from."""
+    text = as_text([], fmt, columns=["account_id"])
+    assert text == expected
+    if fmt == "json":
+        assert json.loads(text) == []
+    elif fmt in ("csv", "tsv"):
+        assert list(csv.reader(io.StringIO(text), delimiter="," if fmt == "csv" else "\t")) == [["account_id"]]
 
 
 def test_unknown_format_is_rejected_by_name() -> None:
