@@ -10,8 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))  # rootwatc
 
 from infra.app import build_app
 from infra.config import ConfigError
+from infra.definition import DefinitionError
 from infra.lambda_asset import AssetError
-from infra.workflow import DefinitionError
 
 
 def main() -> int:

@@ -101,7 +101,7 @@ CHILD_OVERHEAD_SECONDS = 0.15
 PREPARE_FIXED_SECONDS = 1.0  # feature check, DescribeOrganization, manifest PUT
 FINISH_FIXED_SECONDS = 1.5  # summary, alert, results PUT
 FINISH_SECONDS_PER_ACCOUNT = 0.0003  # reading the run's items (1 MB Query pages) and gzip
-MEMORY_GB = {"prepare": 0.5, "audit": 0.25, "finish": 1.0}  # infra/workflow.py
+MEMORY_GB = {"prepare": 0.5, "audit": 0.25, "finish": 1.0}  # infra/functions.py
 EXPRESS_BILLED_GB = 0.0625  # 64 MB: the Express minimum; a batch's state is a few KB
 #: DynamoDB: one partition key takes at most 1,000 write units/s. RUN#<run_id> gets every account's run item
 #: (1 WRU, measured); latest items are spread over status_store.LATEST_SHARDS keys.

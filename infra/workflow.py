@@ -1,10 +1,9 @@
-"""Workflow: the three Lambdas (one factory) and the state machine (from THE definition file).
+"""Workflow: the three Lambdas with their permissions, and the audit-run state machine.
 
-The state machine is deployed from ``infra/statemachine/audit_run.asl.json``, the same
-file the sandbox runs, through ``DefinitionBody.from_file`` and ``definition_substitutions``. There
-is no second definition: this module only checks that the file exists, has the agreed
-placeholders and is valid JSON once they are substituted, so a broken file fails synth with one
-clear line instead of a failed deployment.
+The functions are made by infra/functions.py (LambdaFactory); this module gives each role what its
+handler needs. The state machine is deployed from ``infra/statemachine/audit_run.asl.json``, the same
+file the sandbox runs, through ``DefinitionBody.from_file`` and ``definition_substitutions``;
+infra/definition.py checks the file at synth.
 
 IAM is written out statement by statement (no ``grant_read_write`` helpers, no managed policies),
 so that what each role may do is visible here and asserted in tests/infra.
@@ -12,190 +11,30 @@ so that what each role may do is visible here and asserted in tests/infra.
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from rootwatch.domain.task_policies import TaskPolicy
 
 from infra.alerting import Alerting
-from infra.checkov import skip_checkov
-from infra.config import LOG_RETENTION_DAYS, RootwatchConfig
-from infra.lambda_asset import asset_exclude, has_bytecode, powertools_version, stage_asset
-from infra.storage import MANIFESTS_PREFIX, MAP_RESULTS_PREFIX, RESULTS_PREFIX, Storage, removal_policy
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LAMBDAS_DIR = REPO_ROOT / "lambdas"
-DEFINITION_FILE = REPO_ROOT / "infra" / "statemachine" / "audit_run.asl.json"
-DEFINITION_PLACEHOLDERS = (
-    "PrepareRunFunctionArn",
-    "AuditAccountFunctionArn",
-    "FinishRunFunctionArn",
-    "ResultsBucket",
-    "MaxConcurrency",
-    "MaxItemsPerBatch",
+from infra.config import RootwatchConfig
+from infra.definition import DEFINITION_FILE, load_definition, result_writer_prefixes
+from infra.functions import (
+    AUDIT,
+    FINISH,
+    PREPARE,
+    RUN_STEP_RESERVED_CONCURRENCY,
+    LambdaFactory,
+    audit_reserved_concurrency,
 )
+from infra.log_groups import encrypted_log_group
+from infra.nag import acknowledge_wildcard_resources
+from infra.storage import MANIFESTS_PREFIX, RESULTS_PREFIX, Storage, removal_policy
 
-#: AWS's public SSM parameters naming the Powertools for AWS Lambda (Python) layer of each release
-#: (the value is the layer version ARN in the deploying region): ``<prefix>/<arch>/python3.13/<version>``.
-POWERTOOLS_SSM_PREFIX = "/aws/service/powertools/python"
-LAMBDA_PYTHON = "python3.13"
 AUDIT_TASK_POLICY = TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS
-#: The AuditAccount function's timeout: one attempt's longest run (see AUDIT below).
-AUDIT_TIMEOUT_SECONDS = 20
-#: An EXPRESS execution's hard limit; a batch's child must end well inside it.
-EXPRESS_LIMIT_SECONDS = 300
-#: PrepareRun's and FinishRun's reserved concurrency: each runs once a run, and one run at a time is the design;
-#: 2 leaves room for a manual run started while the nightly one is finishing.
-RUN_STEP_RESERVED_CONCURRENCY = 2
-
-
-class DefinitionError(RuntimeError):
-    """The state machine definition file is missing or malformed (one line, names the file)."""
-
-
-def load_definition(path: Path | None = None) -> dict[str, Any]:
-    """Read the definition, check its placeholders, and return it parsed with sample substitutions."""
-    path = path or DEFINITION_FILE
-    if not path.is_file():
-        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
-        raise DefinitionError(f"state machine definition {shown} is missing (the pipeline owns it)")
-    text = path.read_text(encoding="utf-8")
-    used = set(re.findall(r"\$\{(\w+)\}", text))
-    unknown = used - set(DEFINITION_PLACEHOLDERS)
-    if unknown:
-        raise DefinitionError(f"{path.name}: unknown placeholders {sorted(unknown)}; allowed {DEFINITION_PLACEHOLDERS}")
-    missing = [name for name in DEFINITION_PLACEHOLDERS if name not in used]
-    if missing:
-        raise DefinitionError(
-            f"{path.name}: placeholders {missing} are not used; the stack's values would not reach it"
-        )
-    numeric = ("MaxConcurrency", "MaxItemsPerBatch")
-    samples = {name: "1" if name in numeric else f"sample-{name}" for name in DEFINITION_PLACEHOLDERS}
-    substituted = re.sub(r"\$\{(\w+)\}", lambda m: samples[m.group(1)], text)
-    try:
-        return json.loads(substituted)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(f"{path.name}: not valid JSON after substitution: {exc}") from None
-
-
-def result_writer_prefixes(definition: dict[str, Any]) -> list[str]:
-    """The S3 prefixes the definition's Distributed Map ResultWriters write to (may be empty)."""
-    prefixes: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            writer = node.get("ResultWriter")
-            if isinstance(writer, dict):
-                args = writer.get("Parameters") or writer.get("Arguments") or writer.get("WriterConfig") or {}
-                prefix = args.get("Prefix") if isinstance(args, dict) else None
-                prefixes.append(prefix.rstrip("/") + "/" if isinstance(prefix, str) else MAP_RESULTS_PREFIX)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(definition)
-    return sorted(set(prefixes))
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """What differs between the three functions."""
-
-    construct_id: str
-    name: str
-    handler: str
-    description: str
-    timeout: cdk.Duration
-    memory_mb: int
-
-
-PREPARE = FunctionSpec(
-    "PrepareRun",
-    "prepare-run",
-    "rootwatch.handlers.prepare_run.handler",
-    "Checks the IAM org features, lists member accounts, writes the run manifest",
-    cdk.Duration.minutes(5),
-    512,
-)
-AUDIT = FunctionSpec(
-    "AuditAccount",
-    "audit-account",
-    "rootwatch.handlers.audit_account.handler",
-    "Audits one member account's root credentials via sts:AssumeRoot (IAMAuditRootUserCredentials)",
-    # Room for botocore's own retries (3 attempts, <= 3 s of backoff a call) on AssumeRoot and each IAM call
-    # to run out and raise ThrottledError, which the state machine retries; a timeout would not be retried.
-    # Short enough that a batch's Express child ends inside 5 minutes whatever happens (docs/pipeline.md,
-    # "A batch's worst case"; tests/infra/test_definition_checks.py computes it).
-    cdk.Duration.seconds(AUDIT_TIMEOUT_SECONDS),
-    256,
-)
-FINISH = FunctionSpec(
-    "FinishRun",
-    "finish-run",
-    "rootwatch.handlers.finish_run.handler",
-    "Reconciles the run, writes the results object, sends the alert",
-    cdk.Duration.minutes(10),
-    1024,
-)
-
-
-_RETENTION_NAMES = (
-    *("ONE_DAY", "THREE_DAYS", "FIVE_DAYS", "ONE_WEEK", "TWO_WEEKS", "ONE_MONTH", "TWO_MONTHS", "THREE_MONTHS"),
-    *("FOUR_MONTHS", "FIVE_MONTHS", "SIX_MONTHS", "ONE_YEAR", "THIRTEEN_MONTHS", "EIGHTEEN_MONTHS", "TWO_YEARS"),
-    *("THREE_YEARS", "FIVE_YEARS", "SIX_YEARS", "SEVEN_YEARS", "EIGHT_YEARS", "NINE_YEARS", "TEN_YEARS"),
-)
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    """The CDK enum member for a retention in days (config has already checked it is a valid value)."""
-    return getattr(logs.RetentionDays, dict(zip(LOG_RETENTION_DAYS, _RETENTION_NAMES, strict=True))[days])
-
-
-def acknowledge_wildcard_resources(construct: Construct, resources: list[str], reason: str) -> None:
-    """Acknowledge cdk-nag IAM5 for exactly these wildcard resources on ``construct`` (not IAM5 at large)."""
-    stack = cdk.Stack.of(construct)
-    for resource in resources:
-        shown = _nag_resource_form(stack, resource)
-        cdk.Validations.of(construct).acknowledge(
-            cdk.Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{shown}]", reason=reason)
-        )
-
-
-def _nag_resource_form(stack: cdk.Stack, resource: str) -> str:
-    """How cdk-nag prints a resource: Fn::GetAtt as ``<LogicalId.Attr>``, Ref as ``<LogicalId>``, joined."""
-    resolved = stack.resolve(resource)
-
-    def render(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            logical_id, attribute = value["Fn::GetAtt"]
-            return f"<{logical_id}.{attribute}>"
-        if isinstance(value, dict) and "Ref" in value:
-            return f"<{value['Ref']}>"
-        if isinstance(value, dict) and "Fn::Join" in value:
-            separator, parts = value["Fn::Join"]
-            return separator.join(render(part) for part in parts)
-        raise ValueError(f"cannot render {value!r} for a cdk-nag acknowledgement")
-
-    return render(resolved)
-
-
-def audit_reserved_concurrency(config: RootwatchConfig) -> int:
-    """AuditAccount's reserved concurrency: the audits a run has in flight at most (children x batch size)."""
-    return config.map_max_concurrency * config.map_batch_size
 
 
 def log_group_names(config: RootwatchConfig) -> list[str]:
@@ -206,135 +45,6 @@ def log_group_names(config: RootwatchConfig) -> list[str]:
         *(f"/aws/lambda/{prefix}-{spec.name}" for spec in (PREPARE, AUDIT, FINISH)),
         f"/aws/vendedlogs/states/{prefix}-audit-run",
     ]
-
-
-def encrypted_log_group(
-    scope: Construct, construct_id: str, name: str, config: RootwatchConfig, alerting: Alerting
-) -> logs.LogGroup:
-    """A log group with the configured retention, encrypted with the stack's key (the logs name accounts and
-    e-mails); Workflow lets CloudWatch Logs use the key for the stack's log groups only (log_group_names)."""
-    return logs.LogGroup(
-        scope,
-        construct_id,
-        log_group_name=name,
-        retention=log_retention(config.log_retention_days),
-        encryption_key=alerting.key,
-        removal_policy=removal_policy(config),
-    )
-
-
-def powertools_layer_parameter(architecture: str, version: str | None = None) -> str:
-    """The public SSM parameter whose value is the Powertools layer ARN for this architecture and release
-    (``version`` defaults to the aws-lambda-powertools pin in requirements.txt)."""
-    return f"{POWERTOOLS_SSM_PREFIX}/{architecture}/{LAMBDA_PYTHON}/{version or powertools_version()}"
-
-
-class LambdaFactory(Construct):
-    """Makes every rootwatch function the same way: runtime, architecture, layer, tracing, JSON logs."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: RootwatchConfig,
-        environment: dict[str, str],
-        alerting: Alerting,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self._config = config
-        self._environment = environment
-        self._alerting = alerting
-        # rootwatch's Lambda code and the pinned boto3/botocore, staged from this interpreter (infra/lambda_asset.py).
-        staged = stage_asset()
-        self.code = lambda_.Code.from_asset(str(staged), exclude=asset_exclude())
-        if not has_bytecode(staged):
-            cdk.Annotations.of(self).add_warning_v2(
-                "rootwatch:asset-without-bytecode",
-                "no python3.13 on this host (set ROOTWATCH_LAMBDA_PYTHON): the Lambda asset ships botocore as "
-                "source only, so every cold start compiles it (about +0.3 s)",
-            )
-        self.architecture = (
-            lambda_.Architecture.ARM_64 if config.lambda_architecture == "arm64" else lambda_.Architecture.X86_64
-        )
-        # The layer ARN is read at deploy time from AWS's public parameter for the pinned release (a CloudFormation
-        # parameter of type AWS::SSM::Parameter::Value<String>): no guessed layer version, and synth stays offline.
-        self.layer = lambda_.LayerVersion.from_layer_version_arn(
-            self,
-            "Powertools",
-            ssm.StringParameter.value_for_string_parameter(
-                self, powertools_layer_parameter(config.lambda_architecture)
-            ),
-        )
-
-    def create(self, spec: FunctionSpec, *, reserved_concurrency: int) -> lambda_.Function:
-        """A function for ``spec`` with its own role (logs only), its own encrypted log group with retention, and
-        a reserved concurrency (a bound on what it can take from the account, and a guarantee it gets that)."""
-        config = self._config
-        name = f"{config.resource_prefix}-{spec.name}"
-        log_group = encrypted_log_group(self, f"{spec.construct_id}Logs", f"/aws/lambda/{name}", config, self._alerting)
-        role = iam.Role(
-            self,
-            f"{spec.construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{name}: least privilege, see infra/workflow.py",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn],
-            )
-        )
-        function = lambda_.Function(
-            self,
-            spec.construct_id,
-            function_name=name,
-            description=spec.description,
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=self.architecture,
-            handler=spec.handler,
-            code=self.code,
-            layers=[self.layer],
-            role=role,
-            timeout=spec.timeout,
-            memory_size=spec.memory_mb,
-            tracing=lambda_.Tracing.ACTIVE,
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=getattr(lambda_.ApplicationLogLevel, config.log_level),
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            log_group=log_group,
-            environment=self._environment,
-            reserved_concurrent_executions=reserved_concurrency,
-        )
-        skip_checkov(
-            function,
-            "CKV_AWS_116",
-            "Invoked only synchronously (Step Functions lambda:invoke): an async dead-letter queue would never "
-            "receive anything. Failures go to the state machine's Retry/Catch and into the run's summary and alert.",
-        )
-        skip_checkov(
-            function,
-            "CKV_AWS_117",
-            "Calls only AWS APIs (STS, IAM, Organizations, DynamoDB, S3, SNS) over TLS with IAM auth and reaches "
-            "nothing private: a VPC would add NAT or 6 interface endpoints (~$45+ a month) and a failure mode, and "
-            "protect nothing.",
-        )
-        skip_checkov(
-            function,
-            "CKV_AWS_173",
-            "The environment holds no secrets: resource names and ARNs, the region, log level, retry settings and "
-            "the exemption list (account ids). Lambda encrypts it at rest with an AWS-owned key; a CMK would add "
-            "a KMS call per cold start and protect nothing.",
-        )
-        cdk.Validations.of(function).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-L1",
-                reason="Pinned to python3.13, the runtime the code is tested for and whose Powertools layer "
-                "(AWSLambdaPowertoolsPythonV3-python313, the pinned release) it uses; supported until 2029.",
-            )
-        )
-        return function
 
 
 class Workflow(Construct):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.workflow import DEFINITION_FILE, DefinitionError, load_definition, result_writer_prefixes
+from infra.definition import DEFINITION_FILE, DefinitionError, load_definition, result_writer_prefixes
 
 
 def test_the_real_definition_loads_and_writes_map_results_under_its_own_prefix():
@@ -42,7 +42,7 @@ def test_invalid_json_is_refused_with_the_position(tmp_path):
 def _batch_worst_case_seconds() -> float:
     """A batch's child lasts as long as its slowest account (the inline Map runs every account at once); an
     account's worst case is every attempt its retriers allow running to the Lambda timeout, plus every wait."""
-    from infra.workflow import AUDIT_TIMEOUT_SECONDS
+    from infra.functions import AUDIT_TIMEOUT_SECONDS
 
     definition = load_definition()
     processor = definition["States"]["AuditAccounts"]["ItemProcessor"]["States"]["AuditBatch"]
@@ -56,7 +56,7 @@ def _batch_worst_case_seconds() -> float:
 
 
 def test_a_batch_child_ends_inside_the_express_limit_whatever_its_accounts_do():
-    from infra.workflow import EXPRESS_LIMIT_SECONDS
+    from infra.definition import EXPRESS_LIMIT_SECONDS
 
     definition = load_definition()
     batch = definition["States"]["AuditAccounts"]["ItemProcessor"]["States"]["AuditBatch"]

@@ -10,8 +10,8 @@ from typing import Any
 from rootwatch.domain.records import RECORD_FIELDS
 from rootwatch.handlers.settings import REQUIRED as LAMBDA_REQUIRED_ENV
 
+from infra.definition import DEFINITION_FILE, DEFINITION_PLACEHOLDERS
 from infra.lambda_asset import pinned_version
-from infra.workflow import DEFINITION_FILE, DEFINITION_PLACEHOLDERS
 
 from .conftest import ACCOUNT, REGION
 

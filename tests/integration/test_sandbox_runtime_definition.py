@@ -10,7 +10,7 @@ import pytest
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from rootwatch_sandbox import runtime
 
-from infra.workflow import DEFINITION_FILE
+from infra.definition import DEFINITION_FILE
 
 runtime.install_step_functions()
 moto_parse = AmazonStateLanguageParser.parse.__wrapped__  # moto's own parser, without the sandbox's localization

@@ -93,8 +93,8 @@ def _synthesize(overrides: dict[str, Any]) -> CloudAssembly:
 
     from infra.app import build_app, cdk_json_context
     from infra.config import ConfigError
+    from infra.definition import DefinitionError
     from infra.lambda_asset import AssetError
-    from infra.workflow import DefinitionError
 
     outdir = tempfile.mkdtemp(prefix="rootwatch-sandbox-cdk.out-")
     atexit.register(shutil.rmtree, outdir, True)
