@@ -105,6 +105,7 @@ def test_alert_json_follows_the_v1_contract_exactly():
         "audit_errors",
         "resolved",
         "totals",
+        "recommendations",  # added at the end, additively (rootwatch.domain.findings)
     ]
     assert alert.document["schema"] == SCHEMA
     assert alert.document["new_with_credentials"] == [

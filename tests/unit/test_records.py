@@ -30,7 +30,7 @@ def _finding(name: str, **flags: object) -> AuditRecord:
 
 
 def test_findings_are_sorted_by_the_one_severity_order_then_by_name() -> None:
-    from rootwatch.domain.records import FINDING_SEVERITY, finding_severity, findings_by_severity
+    from rootwatch.domain.findings import FINDINGS, finding_severity, findings_by_severity
 
     records = [
         _finding("zeta-mfa", root_credentials_present=True, mfa_enabled=True),
@@ -54,4 +54,4 @@ def test_findings_are_sorted_by_the_one_severity_order_then_by_name() -> None:
         "zeta-mfa",
     ]
     assert [finding_severity(r) for r in records if r.account_name in ("clean", "skipped")] == [None, None]
-    assert FINDING_SEVERITY[0] == "audit error" and len(FINDING_SEVERITY) == 5
+    assert FINDINGS[0].label == "audit error" and len(FINDINGS) == 6

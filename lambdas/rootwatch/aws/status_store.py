@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from rootwatch.domain.credentials import STATE_RECORD_FIELDS
 from rootwatch.domain.records import AuditRecord, AuditStatus
 from rootwatch.domain.transitions import Baseline, compute_transition, ordered_kinds
 
@@ -51,19 +52,7 @@ DEFAULT_HISTORY_TTL_DAYS = 400
 RUN_TTL_DAYS = 35
 
 #: Record fields that hold what an OK audit learned; an ERROR or SKIPPED audit never overwrites them.
-_KNOWN_FIELDS = (
-    "password_present",
-    "access_keys_present",
-    "signing_certificates_present",
-    "mfa_enabled",
-    "root_credentials_present",
-    "active_access_keys",
-    "inactive_access_keys",
-    "mfa_devices",
-    "active_signing_certificates",
-    "password_last_used",
-    "access_key_last_used",
-)
+_KNOWN_FIELDS = STATE_RECORD_FIELDS  # derived from RootCredentialState, never listed again
 _ACCOUNT_FIELDS = ("account_name", "account_email", "account_state")
 
 

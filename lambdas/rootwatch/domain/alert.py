@@ -21,6 +21,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rootwatch.domain.findings import (
+    DEFAULT_POLICY,
+    FINDING,
+    Policy,
+    alerting_credentials,
+    credential_label,
+    findings_of,
+    plural,
+)
 from rootwatch.domain.plaintext import plain_text
 from rootwatch.domain.records import AuditRecord, AuditStatus
 from rootwatch.domain.totals import run_totals
@@ -52,14 +61,6 @@ def account_state_note(state: str | None) -> str | None:
     if state is not None and state not in KNOWN_ACCOUNT_STATES:
         return f"state {state} (unknown to rootwatch)"
     return None
-
-
-_KIND_LABEL = {
-    "password": "password",
-    "access_keys": "access keys",
-    "signing_certificates": "signing certificates",
-    "mfa": "MFA",
-}
 
 
 @dataclass(frozen=True)
@@ -134,22 +135,31 @@ def compose_alert(
     scanned_at: str,
     run_failure: RunFailure | None = None,
     exempt_kinds: Mapping[str, Collection[str]] | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Alert | None:
-    """The run's alert, or None when no human is needed (see the module docstring)."""
+    """The run's alert, or None when no human is needed (see the module docstring).
+
+    Which credential kinds alert when they appear, and which findings are only ``recommendations``, is
+    read from ``rootwatch.domain.findings.FINDINGS`` (``policy`` holds its thresholds).
+    """
     records = list(records)
     exempt_kinds = exempt_kinds or {}
     reappeared, new_with_credentials, resolved, audit_errors = [], [], [], []
+    recommendations: list[dict[str, Any]] = []
+    alerting = alerting_credentials()  # an exempt kind never alerts, nor one that no alerting finding concerns
     for record in records:
         exempt = set(exempt_kinds.get(record.account_id, ()))
         if record.status == AuditStatus.OK:
             if record.first_audit:
-                kinds = [k for k in record.present_kinds() if k not in exempt]
+                kinds = [k for k in record.present_kinds() if k not in exempt and k in alerting]
                 if kinds:
                     new_with_credentials.append(_account_entry(record, kinds))
             else:
-                kinds = [k for k in record.appeared if k not in exempt]
+                kinds = [k for k in record.appeared if k not in exempt and k in alerting]
                 if kinds:
                     reappeared.append(_account_entry(record, kinds))
+            # A credential this alert already names (or an exempt one) needs no second line.
+            recommendations += _recommendations(record, policy, exempt | set(kinds))
             if record.disappeared:
                 resolved.append(_account_entry(record, list(record.disappeared)))
         elif record.status == AuditStatus.ERROR:
@@ -172,7 +182,7 @@ def compose_alert(
                 "error_message": run_failure.error_message,
             },
         )
-    if not (reappeared or new_with_credentials or audit_errors):
+    if not (reappeared or new_with_credentials or (audit_errors and FINDING["audit_error"].alerts)):
         return None
     totals = run_totals(records)
     document = {
@@ -185,6 +195,7 @@ def compose_alert(
         "audit_errors": audit_errors,
         "resolved": resolved,
         "totals": totals,
+        "recommendations": recommendations,
     }
     return Alert(
         run_id=run_id,
@@ -197,6 +208,23 @@ def compose_alert(
 def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"account_id": record.account_id, "account_name": record.account_name, "credentials": kinds}
     return entry | _state_note(record)
+
+
+def _recommendations(record: AuditRecord, policy: Policy, covered: Collection[str]) -> list[dict[str, Any]]:
+    """The record's findings that never alert by themselves, unless every credential they concern is
+    ``covered`` (exempt, or already named by this alert)."""
+    return [
+        {
+            "account_id": record.account_id,
+            "account_name": record.account_name,
+            "finding": kind.key,
+            "label": kind.text(policy),
+            "severity": str(kind.severity),
+            "remediation": kind.remediation.replace("<id>", record.account_id),
+        }
+        for kind in findings_of(record, policy)
+        if not kind.alerts and not (kind.credentials and set(kind.credentials) <= set(covered))
+    ]
 
 
 def _state_note(record: AuditRecord) -> dict[str, Any]:
@@ -215,11 +243,7 @@ def _name(entry: Mapping[str, Any]) -> str:
 
 
 def _kinds_text(kinds: Iterable[str]) -> str:
-    return ", ".join(_KIND_LABEL.get(k, k) for k in kinds)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
+    return ", ".join(credential_label(k) for k in kinds)
 
 
 def render_subject(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -> str:
@@ -261,7 +285,7 @@ def _subject_body(doc: Mapping[str, Any], *, with_name: bool, with_kinds: bool) 
     elif new:
         parts.append(f"{len(new)} new accounts have root credentials")
     if errors:
-        parts.append(f"{_plural(len(errors), 'audit')} failed")
+        parts.append(f"{plural(len(errors), 'audit')} failed")
     body = "; ".join(parts)
     return body[0].upper() + body[1:]
 
@@ -348,14 +372,14 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
             "",
         ]
     if doc["reappeared"]:
-        lines.append(f"ROOT CREDENTIALS APPEARED ({_plural(len(doc['reappeared']), 'account')})")
+        lines.append(f"ROOT CREDENTIALS APPEARED ({plural(len(doc['reappeared']), 'account')})")
         lines.append("Absent at these accounts' last successful audit, present now:")
         shown, more = _capped(doc["reappeared"])
         lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in shown] + more
         lines.append("")
     if doc["new_with_credentials"]:
         lines.append(
-            f"NEWLY AUDITED ACCOUNTS WITH ROOT CREDENTIALS ({_plural(len(doc['new_with_credentials']), 'account')})"
+            f"NEWLY AUDITED ACCOUNTS WITH ROOT CREDENTIALS ({plural(len(doc['new_with_credentials']), 'account')})"
         )
         shown, more = _capped(doc["new_with_credentials"])
         lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in shown] + more
@@ -366,7 +390,7 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         if run_failure is None or e["error_code"] != run_failure.error_code or e["account_id"] != run_failure.account_id
     ]
     if account_errors:
-        lines.append(f"AUDITS FAILED ({_plural(len(account_errors), 'account')})")
+        lines.append(f"AUDITS FAILED ({plural(len(account_errors), 'account')})")
         shown, more = _capped(account_errors, see="`rootwatch query audit_errors` or the report")
         for entry in shown:
             cause, fix = error_advice(entry["error_code"], entry["error_message"])
@@ -398,6 +422,14 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
             "     instead: it stops alerting until the expiry.",
             "",
         ]
+    if doc.get("recommendations"):
+        lines.append(f"RECOMMENDATIONS ({plural(len(doc['recommendations']), 'finding')}, no alert by themselves)")
+        shown, more = _capped(doc["recommendations"])
+        for entry in shown:
+            lines.append(f"  - {_name(entry)}: {entry['label']} ({entry['severity']})")
+            lines.append(f"      What to do: {entry['remediation']}.")
+        lines += more
+        lines.append("")
     if doc["resolved"]:
         lines.append("Resolved since the last audit (no action needed):")
         shown, more = _capped(doc["resolved"])
@@ -405,7 +437,7 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         lines.append("")
     t = doc["totals"]
     lines.append(
-        f"Totals: {_plural(t['accounts'], 'account')}, {t['audited']} audited, "
-        f"{t['with_root_credentials']} with root credentials, {_plural(t['errors'], 'error')}, {t['skipped']} skipped."
+        f"Totals: {plural(t['accounts'], 'account')}, {t['audited']} audited, "
+        f"{t['with_root_credentials']} with root credentials, {plural(t['errors'], 'error')}, {t['skipped']} skipped."
     )
     return "\n".join(plain_text(line) for line in lines) + "\n"  # a value never adds a line or an escape

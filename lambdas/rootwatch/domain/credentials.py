@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
-from rootwatch.domain.records import CREDENTIAL_KINDS, FLAG_FOR_KIND, CredentialKind
+from rootwatch.domain.records import CREDENTIAL_KINDS, FLAG_FOR_KIND, RECORD_FIELDS, CredentialKind
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,17 @@ class RootCredentialState:
     def present_kinds(self) -> frozenset[CredentialKind]:
         """The credential kinds present in this state."""
         return frozenset(kind for kind in CREDENTIAL_KINDS if getattr(self, FLAG_FOR_KIND[kind]))
+
+    def record_fields(self) -> dict[str, Any]:
+        """The record fields this state fills, by name (``STATE_RECORD_FIELDS``)."""
+        return {name: getattr(self, name) for name in STATE_RECORD_FIELDS}
+
+
+#: The record fields a credential state fills, in record order: its own fields plus the derived
+#: ``root_credentials_present``. The OK record, the status table's ``known`` map and its flattening read them.
+STATE_RECORD_FIELDS: tuple[str, ...] = tuple(
+    spec.name
+    for spec in RECORD_FIELDS
+    if spec.name in {f.name for f in fields(RootCredentialState)} | {"root_credentials_present"}
+)
+assert len(STATE_RECORD_FIELDS) == len(fields(RootCredentialState)) + 1, "a state field is not a record field"

@@ -40,20 +40,7 @@ def _base(run_id: str, scanned_at: str, account: Account, status: AuditStatus) -
 
 def ok_record(run_id: str, scanned_at: str, account: Account, state: RootCredentialState) -> AuditRecord:
     """The OK record: the four flags, their union, and the detail read for the flags that are set."""
-    return AuditRecord(
-        **_base(run_id, scanned_at, account, AuditStatus.OK),
-        password_present=state.password_present,
-        access_keys_present=state.access_keys_present,
-        signing_certificates_present=state.signing_certificates_present,
-        mfa_enabled=state.mfa_enabled,
-        root_credentials_present=state.root_credentials_present,
-        active_access_keys=state.active_access_keys,
-        inactive_access_keys=state.inactive_access_keys,
-        mfa_devices=state.mfa_devices,
-        active_signing_certificates=state.active_signing_certificates,
-        password_last_used=state.password_last_used,
-        access_key_last_used=state.access_key_last_used,
-    )
+    return AuditRecord(**_base(run_id, scanned_at, account, AuditStatus.OK), **state.record_fields())
 
 
 def error_record(run_id: str, scanned_at: str, account: Account, code: str, message: str) -> AuditRecord:

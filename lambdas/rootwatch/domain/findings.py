@@ -1,0 +1,270 @@
+"""Finding kinds: one declarative entry each, read by every place that names, ranks or counts findings. Pure.
+
+A *finding* is something about one account's root user that a person should know (docs/contracts.md#findings).
+``FINDINGS`` lists the kinds, most urgent first (the one place this order is defined). Each entry says:
+
+- ``key``: stable id (``rootwatch.alert/v1`` ``recommendations[].finding``, report anchors);
+- ``label``/``plural``: the words (``{days}`` is the configured threshold, see :class:`Policy`);
+- ``severity``: Prowler's scale, never increasing down the table;
+- ``alerts``: whether it can make the run alert. Alerting kinds alert when their credentials *appear*
+  (``rootwatch.domain.transitions``) or, for ``audit_error``, when an audit fails; the others never send
+  an alert by themselves and are listed under ``recommendations`` in an alert that goes out anyway;
+- ``fails_scan``: whether it makes ``rootwatch scan`` exit 3 (``--fail-on any``);
+- ``credentials``: the credential kinds it concerns (an exemption of all of them silences it);
+- ``fields``: the record fields its rule reads; ``applies``: the rule, over a record or a record row;
+- ``remediation``: one line, what to do.
+
+Consumers: ``alert.compose_alert`` (which appeared kinds alert, ``recommendations``, labels), ``scan``
+(the Findings column, ``--only-findings`` order, the exit code), the report's Findings section, and
+``finding_counts`` (the run summary's ``findings`` and the report). Adding a kind is one entry here, plus
+its threshold's plumbing when it has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from rootwatch.domain.records import AuditRecord, AuditStatus, CredentialKind
+
+#: ``rootwatch:passwordUnusedDays`` / ``PASSWORD_UNUSED_DAYS`` / ``scan --password-unused-days``.
+DEFAULT_PASSWORD_UNUSED_DAYS = 90
+MIN_PASSWORD_UNUSED_DAYS = 1
+MAX_PASSWORD_UNUSED_DAYS = 3650
+
+Row = AuditRecord | Mapping[str, Any]
+
+
+class Severity(StrEnum):
+    """Prowler's severity scale, most severe first."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFORMATIONAL = "informational"
+
+
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configured thresholds the rules read."""
+
+    password_unused_days: int = DEFAULT_PASSWORD_UNUSED_DAYS
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    """One kind of finding (see the module docstring for each field)."""
+
+    key: str
+    label: str
+    plural: str
+    severity: Severity
+    alerts: bool
+    fails_scan: bool
+    credentials: tuple[str, ...]
+    fields: tuple[str, ...]
+    applies: Callable[[Row, Policy], bool]
+    remediation: str
+
+    def text(self, policy: Policy = DEFAULT_POLICY, count: int = 1) -> str:
+        """The label (or plural when ``count`` is not 1), with the policy's threshold filled in."""
+        return (self.label if count == 1 else self.plural).format(days=policy.password_unused_days)
+
+
+#: How the words name each credential kind (alert text, report chips, scan).
+CREDENTIAL_LABEL: dict[str, str] = {
+    CredentialKind.PASSWORD: "password",
+    CredentialKind.ACCESS_KEYS: "access keys",
+    CredentialKind.SIGNING_CERTIFICATES: "signing certificates",
+    CredentialKind.MFA: "MFA",
+}
+
+
+def credential_label(kind: str, *, capitalized: bool = False) -> str:
+    """``access_keys`` as ``access keys`` (``Access keys`` when capitalized); an unknown kind as itself."""
+    label = CREDENTIAL_LABEL.get(kind, kind)
+    return label[:1].upper() + label[1:] if capitalized else label
+
+
+def plural(count: int, word: str) -> str:
+    """``1 account``, ``2 accounts``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def field_of(row: Row, name: str) -> Any:
+    """A field of a record, or of a record row (a dict, e.g. a query's answer)."""
+    if isinstance(row, Mapping):
+        return row.get(name)
+    return getattr(row, name, None)
+
+
+def _active_key(row: Row) -> bool:
+    active = field_of(row, "active_access_keys")
+    return (active or 0) > 0 or (field_of(row, "access_keys_present") is True and active is None)
+
+
+def _inactive_key_or_certificate(row: Row) -> bool:
+    keys = field_of(row, "access_keys_present") is True
+    return (
+        field_of(row, "signing_certificates_present") is True
+        or (field_of(row, "inactive_access_keys") or 0) > 0
+        or (keys and not _active_key(row))
+    )
+
+
+def _mfa_only(row: Row) -> bool:
+    others = ("password_present", "access_keys_present", "signing_certificates_present")
+    return field_of(row, "mfa_enabled") is True and not any(field_of(row, name) is True for name in others)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def password_unused(row: Row, policy: Policy) -> bool:
+    """A root password is present and was not used in the ``policy.password_unused_days`` days before the audit.
+
+    ``password_last_used`` null with a password present means never used (AWS leaves ``PasswordLastUsed`` out
+    of GetUser for a password never signed in with, since tracking began in October 2014): unused. The age
+    is measured from the audit's own ``scanned_at``, so the finding is a pure function of the record; a
+    password last used exactly N days before counts as unused for N days.
+    """
+    if field_of(row, "password_present") is not True:
+        return False
+    last_used = field_of(row, "password_last_used")
+    if last_used is None:
+        return True
+    used, scanned = _parse_time(last_used), _parse_time(field_of(row, "scanned_at"))
+    if used is None or scanned is None:
+        return False
+    return scanned - used >= timedelta(days=policy.password_unused_days)
+
+
+FINDINGS: tuple[FindingKind, ...] = (
+    FindingKind(
+        key="audit_error",
+        label="audit error",
+        plural="audit errors",
+        severity=Severity.CRITICAL,  # nothing is known about that root user: it may hold anything
+        alerts=True,
+        fails_scan=True,
+        credentials=(),
+        fields=("status",),
+        applies=lambda row, _: str(field_of(row, "status")) == AuditStatus.ERROR,
+        remediation="run `rootwatch doctor --account <id>` and fix what stops the audit",
+    ),
+    FindingKind(
+        key="active_access_key",
+        label="active access key",
+        plural="active access keys",
+        severity=Severity.CRITICAL,
+        alerts=True,
+        fails_scan=True,
+        credentials=(CredentialKind.ACCESS_KEYS,),
+        fields=("active_access_keys", "access_keys_present"),
+        applies=lambda row, _: _active_key(row),
+        remediation="delete the root access keys: `rootwatch remediate delete-root-credentials --accounts <id>`",
+    ),
+    FindingKind(
+        key="password",
+        label="password",
+        plural="passwords",
+        severity=Severity.HIGH,
+        alerts=True,
+        fails_scan=True,
+        credentials=(CredentialKind.PASSWORD,),
+        fields=("password_present",),
+        applies=lambda row, _: field_of(row, "password_present") is True,
+        remediation="delete the root password unless it is a documented break-glass password (then exempt it)",
+    ),
+    FindingKind(
+        key="inactive_access_key_or_signing_certificate",
+        label="inactive access key or signing certificate",
+        plural="inactive access keys or signing certificates",
+        severity=Severity.MEDIUM,
+        alerts=True,
+        fails_scan=True,
+        credentials=(CredentialKind.ACCESS_KEYS, CredentialKind.SIGNING_CERTIFICATES),
+        fields=("access_keys_present", "inactive_access_keys", "signing_certificates_present"),
+        applies=lambda row, _: _inactive_key_or_certificate(row),
+        remediation="delete them: `rootwatch remediate delete-root-credentials --accounts <id>`",
+    ),
+    FindingKind(
+        key="mfa_only",
+        label="other root credential (MFA device only)",
+        plural="other root credentials (MFA device only)",
+        severity=Severity.LOW,
+        alerts=True,
+        fails_scan=True,
+        credentials=(CredentialKind.MFA,),
+        fields=("mfa_enabled", "password_present", "access_keys_present", "signing_certificates_present"),
+        applies=lambda row, _: _mfa_only(row),
+        remediation="deactivate the root MFA device: `rootwatch remediate delete-root-credentials --accounts <id>`",
+    ),
+    FindingKind(
+        key="password_unused",
+        label="password unused for {days}+ days",
+        plural="passwords unused for {days}+ days",
+        severity=Severity.LOW,
+        alerts=False,
+        fails_scan=True,
+        credentials=(CredentialKind.PASSWORD,),
+        fields=("password_present", "password_last_used", "scanned_at"),
+        applies=password_unused,
+        remediation="nobody signs in with it: delete the root password "
+        "(`rootwatch remediate delete-root-credentials --accounts <id> --credentials password`)",
+    ),
+)
+
+FINDING: dict[str, FindingKind] = {kind.key: kind for kind in FINDINGS}
+
+
+def findings_of(row: Row, policy: Policy = DEFAULT_POLICY) -> list[FindingKind]:
+    """The finding kinds that apply to a record or record row, most urgent first."""
+    return [kind for kind in FINDINGS if kind.applies(row, policy)]
+
+
+def finding_severity(row: Row, policy: Policy = DEFAULT_POLICY) -> int | None:
+    """The index in FINDINGS of the row's most urgent finding, or None when it has none (clean OK, SKIPPED)."""
+    return next((index for index, kind in enumerate(FINDINGS) if kind.applies(row, policy)), None)
+
+
+def findings_by_severity(records: Iterable[AuditRecord], policy: Policy = DEFAULT_POLICY) -> list[AuditRecord]:
+    """Only the records with a finding, most urgent first, then by account name (case-insensitive), then id."""
+    ranked = [(rank, r) for r in records if (rank := finding_severity(r, policy)) is not None]
+    ranked.sort(key=lambda item: (item[0], (item[1].account_name or "").casefold(), item[1].account_id))
+    return [record for _, record in ranked]
+
+
+def fails_scan(records: Iterable[Row], policy: Policy = DEFAULT_POLICY) -> bool:
+    """Whether any record has a finding that makes ``scan`` exit 3."""
+    return any(kind.fails_scan for record in records for kind in findings_of(record, policy))
+
+
+def finding_counts(records: Iterable[Row], policy: Policy = DEFAULT_POLICY) -> dict[str, int]:
+    """``{key: accounts}`` for every finding kind (0 included), in table order."""
+    counts = dict.fromkeys(FINDING, 0)
+    for record in records:
+        for kind in findings_of(record, policy):
+            counts[kind.key] += 1
+    return counts
+
+
+def alerting_credentials() -> frozenset[str]:
+    """The credential kinds whose appearance alerts: those of the alerting finding kinds."""
+    return frozenset(c for kind in FINDINGS if kind.alerts for c in kind.credentials)
