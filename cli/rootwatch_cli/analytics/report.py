@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from rootwatch.domain.exemptions import KINDS, Exemption, exempt_kinds_by_account
+from rootwatch.domain.findings import DEFAULT_POLICY, FINDINGS, Policy, credential_label, findings_of, plural
 from rootwatch.domain.totals import run_totals
 
 from rootwatch_cli.analytics import report_page
@@ -22,12 +23,8 @@ from rootwatch_cli.analytics.engine import Engine, run_named
 
 ERROR_DAYS = 7
 EXPIRY_WARNING_DAYS = 14
-KIND_LABEL = {
-    "password": "Password",
-    "access_keys": "Access keys",
-    "signing_certificates": "Signing certificates",
-    "mfa": "MFA",
-}
+#: Accounts named per finding kind in the Findings section (the rest are counted).
+FINDING_ACCOUNTS_SHOWN = 10
 
 
 @dataclass
@@ -46,10 +43,17 @@ class ReportData:
     with_credentials: list[dict[str, Any]]
     exemptions: Sequence[Exemption] = ()
     totals: dict[str, int] = field(default_factory=dict)
+    policy: Policy = DEFAULT_POLICY
 
 
 def collect(
-    engine: Engine, *, days: int = 30, exemptions: Sequence[Exemption] = (), source: str = "", today: date | None = None
+    engine: Engine,
+    *,
+    days: int = 30,
+    exemptions: Sequence[Exemption] = (),
+    source: str = "",
+    today: date | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> ReportData:
     """Run the report's named queries on ``engine`` (QueryError if one fails) and compute the totals."""
 
@@ -72,6 +76,7 @@ def collect(
         never_audited=answer("never_audited"),
         with_credentials=answer("with_root_credentials"),
         exemptions=exemptions,
+        policy=policy,
     )
     data.totals = totals(data)
     return data
@@ -104,6 +109,7 @@ def render_html(data: ReportData) -> str:
             _header(data, last_run, period),
             _cards(data),
             _trend_section(data),
+            _findings_section(data),
             _accounts_section(data),
             _reappearances_section(data),
             _errors_section(data),
@@ -127,11 +133,11 @@ def _header(data: ReportData, last_run: str, period: str) -> str:
         tone = "muted"
     elif t["needs_action"]:
         headline = (
-            f"{_plural(t['needs_action'], 'account')} {_verb(t['needs_action'])} root credentials that need action."
+            f"{plural(t['needs_action'], 'account')} {_verb(t['needs_action'])} root credentials that need action."
         )
         tone = "bad"
     elif t["failing"]:
-        headline = f"No unexpected root credentials, but {_plural(t['failing'], 'audit')} failed at the last run."
+        headline = f"No unexpected root credentials, but {plural(t['failing'], 'audit')} failed at the last run."
         tone = "warn"
     else:
         headline = "No member account has root credentials that need action."
@@ -227,7 +233,7 @@ def _chart(kind: str, days: list[date], by_day: dict[str, dict[str, Any]]) -> st
         f'<text class="tick" x="{pad_left}" y="{height - 3}">{days[0]:%b %d}</text>'
         f'<text class="tick" x="{width - 4}" y="{height - 3}" text-anchor="end">{days[-1]:%b %d}</text>'
     )
-    label = KIND_LABEL[kind]
+    label = credential_label(kind, capitalized=True)
     return f"""<figure class="chart" data-kind="{kind}">
   <figcaption><div class="top"><span class="kind">{escape(label)}</span>
   <span class="now">{"-" if current is None else f"{current:,}"}</span></div>
@@ -235,6 +241,44 @@ def _chart(kind: str, days: list[date], by_day: dict[str, dict[str, Any]]) -> st
   <svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}: accounts per day">
   {grid}{"".join(paths)}{dots}</svg>
 </figure>"""
+
+
+def _findings_section(data: ReportData) -> str:
+    """One row per finding kind of ``rootwatch.domain.findings.FINDINGS``: severity, accounts, what to do.
+
+    Read from each account's latest state (credentials as its last successful audit found them, measured
+    from that audit's time); a finding whose credentials are all exempt today is left out."""
+    waived_today = exempt_kinds_by_account(data.exemptions, on=data.today)
+    found: dict[str, list[dict[str, Any]]] = {kind.key: [] for kind in FINDINGS}
+    for row in data.latest:
+        kinds = [k for k in (row.get("credentials") or "").split(",") if k]
+        waived = set(kinds) if row.get("exempt") else set(waived_today.get(row["account_id"], ()))
+        for kind in findings_of({**row, "scanned_at": row.get("last_ok_at")}, data.policy):
+            if not (kind.credentials and set(kind.credentials) <= waived):
+                found[kind.key].append(row)
+    rows = []
+    for kind in FINDINGS:
+        accounts = sorted(found[kind.key], key=lambda r: ((r.get("account_name") or "").lower(), r["account_id"]))
+        names = ", ".join(
+            f"{escape(r.get('account_name') or '-')} ({escape(r['account_id'])})"
+            for r in accounts[:FINDING_ACCOUNTS_SHOWN]
+        )
+        if len(accounts) > FINDING_ACCOUNTS_SHOWN:
+            names += f" and {len(accounts) - FINDING_ACCOUNTS_SHOWN} more"
+        tone = "clean" if not accounts else "action" if kind.alerts else "error"
+        rows.append(
+            f'<tr data-finding="{escape(kind.key)}"><td data-sort="{FINDINGS.index(kind)}">'
+            f'<span class="pill {tone}">{escape(str(kind.severity))}</span></td>'
+            f"<td>{escape(kind.text(data.policy))}{'' if kind.alerts else ' <span class=muted>(no alert)</span>'}</td>"
+            f'<td data-sort="{len(accounts)}">{len(accounts):,}</td><td>{names or _DASH}</td>'
+            f"<td class=fix>{escape(kind.remediation.replace('<id>', 'ID'))}.</td></tr>"
+        )
+    return f"""<section>
+  <h2>Findings</h2>
+  <p class="note">Every kind of finding rootwatch knows, most urgent first, and the accounts it applies to now.</p>
+  <table class="sortable" id="findings"><thead><tr><th data-type="num">Severity</th><th>Finding</th>
+  <th data-type="num">Accounts</th><th>Which</th><th>What to do</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+</section>"""
 
 
 def _accounts_section(data: ReportData) -> str:
@@ -375,7 +419,7 @@ def _exemptions_section(data: ReportData) -> str:
         if left < 0:
             state, tone = f"expired {exemption.expires.isoformat()}: alerts again", "action"
         elif left <= EXPIRY_WARNING_DAYS:
-            state, tone = f"expires in {_plural(left, 'day')}", "error"
+            state, tone = f"expires in {plural(left, 'day')}", "error"
         else:
             state, tone = f"{left} days left", "exempt"
         kinds = _chips(k for k in KINDS if k in exemption.credentials)
@@ -412,9 +456,9 @@ def _exemptions_section(data: ReportData) -> str:
 def _chips(kinds: Iterable[str], *, waived: Collection[str] = ()) -> str:
     """Credential kinds as coloured chips; exempt ones greyed with a tick and a tooltip."""
     return "".join(
-        f'<span class="chip {k} waived" title="exempt">&#10003; {escape(KIND_LABEL.get(k, k))}</span>'
+        f'<span class="chip {k} waived" title="exempt">&#10003; {escape(credential_label(k, capitalized=True))}</span>'
         if k in waived
-        else f'<span class="chip {k}">{escape(KIND_LABEL.get(k, k))}</span>'
+        else f'<span class="chip {k}">{escape(credential_label(k, capitalized=True))}</span>'
         for k in kinds
         if k
     )
@@ -442,10 +486,6 @@ def _when(value: str) -> str:
 
 def _day(value: str | None) -> str:
     return value[:10] if value else "-"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _verb(count: int) -> str:

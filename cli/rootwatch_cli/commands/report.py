@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from rootwatch.domain.exemptions import Exemption, ExemptionError, load_exemptions_file, parse_exemptions
+from rootwatch.domain.findings import DEFAULT_PASSWORD_UNUSED_DAYS, Policy
 
 from rootwatch_cli import EXIT_OK, UsageError
 from rootwatch_cli.analytics.catalog import QueryError
@@ -37,8 +38,22 @@ def register(subparsers: Any) -> None:
         default=None,
         help=f"exemptions file (JSON list, the cdk.json shape) to list with their expiry (default: ${EXEMPTIONS_ENV})",
     )
+    parser.add_argument(
+        "--password-unused-days",
+        metavar="N",
+        type=_password_unused_days,
+        default=DEFAULT_PASSWORD_UNUSED_DAYS,
+        help="a root password not used for N days (or never) is a finding, as the stack's "
+        f"rootwatch:passwordUnusedDays (default: {DEFAULT_PASSWORD_UNUSED_DAYS})",
+    )
     add_source_args(parser)
     parser.set_defaults(func=run)
+
+
+def _password_unused_days(text: str) -> int:
+    from rootwatch_cli.commands.scan import password_unused_days_value
+
+    return password_unused_days_value(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
     exemptions = _exemptions(args.exemptions)
     try:
         with open_backend(args) as backend:
-            data = collect(backend, days=args.days, exemptions=exemptions, source=getattr(backend, "source", ""))
+            data = collect(
+                backend,
+                days=args.days,
+                exemptions=exemptions,
+                source=getattr(backend, "source", ""),
+                policy=Policy(password_unused_days=args.password_unused_days),
+            )
     except QueryError as exc:
         raise UsageError(str(exc)) from None
     html = render_html(data)
