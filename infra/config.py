@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rootwatch.domain.exemptions import ExemptionError, parse_exemptions
+from rootwatch.domain.findings import DEFAULT_PASSWORD_UNUSED_DAYS, MAX_PASSWORD_UNUSED_DAYS, MIN_PASSWORD_UNUSED_DAYS
 
 PREFIX = "rootwatch:"
 
@@ -64,6 +65,7 @@ CONFIG_KEYS = tuple(
         "metricsEnabled",
         "sdkRetryMode",
         "sdkMaxAttempts",
+        "passwordUnusedDays",
     )
 )
 
@@ -109,6 +111,8 @@ class RootwatchConfig:
     sdk_max_attempts: int = 3
     #: Accounts per Express child (ItemBatcher.MaxItemsPerBatch); audits in flight = this x map_max_concurrency.
     map_batch_size: int = 40
+    #: The finding "password unused for N+ days" (rootwatch.domain.findings; PASSWORD_UNUSED_DAYS).
+    password_unused_days: int = DEFAULT_PASSWORD_UNUSED_DAYS
 
     @property
     def exemptions_json(self) -> str:
@@ -320,4 +324,10 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         metrics_enabled=_bool("metricsEnabled", _get(context, "metricsEnabled", True)),
         sdk_retry_mode=_choice("sdkRetryMode", _get(context, "sdkRetryMode", "adaptive"), SDK_RETRY_MODES),
         sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 3), 1, MAX_SDK_ATTEMPTS),
+        password_unused_days=_int(
+            "passwordUnusedDays",
+            _get(context, "passwordUnusedDays", DEFAULT_PASSWORD_UNUSED_DAYS),
+            MIN_PASSWORD_UNUSED_DAYS,
+            MAX_PASSWORD_UNUSED_DAYS,
+        ),
     )

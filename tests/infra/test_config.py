@@ -116,6 +116,8 @@ def test_log_retention_must_be_a_value_cloudwatch_accepts():
         ("resourcePrefix", "Root Watch"),
         ("historyRetentionDays", 0),
         ("auditRegion", "moon-1"),
+        ("passwordUnusedDays", 0),
+        ("passwordUnusedDays", "ninety"),
     ],
 )
 def test_other_bad_values_name_their_key(key, value):
@@ -205,3 +207,12 @@ def test_every_config_key_is_documented_for_operators():
     guide = (REPO / "docs" / "deploying.md").read_text()
     assert [key for key in CONFIG_KEYS if f"| `{key}` |" not in guide] == []
     assert set(CONFIG_KEYS) == {k for k in cdk_json_context() if k.startswith("rootwatch:")}
+
+
+def test_password_unused_days_defaults_to_90_and_a_bad_value_is_one_line_naming_the_key():
+    assert load_config(_context()).password_unused_days == 90
+    assert load_config(_context(passwordUnusedDays=30)).password_unused_days == 30
+    message = _error(passwordUnusedDays=4000)
+    assert message == (
+        "cdk.json context rootwatch:passwordUnusedDays: 4000 is out of range; allowed: an integer from 1 to 3650"
+    )

@@ -196,6 +196,7 @@ def test_lambdas_get_every_environment_variable_the_handlers_require(synthesized
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "rootwatch"
         assert env["AUDIT_REGION"] == REGION  # config auditRegion null: the stack's region
         assert env["HISTORY_TTL_DAYS"] == str(synthesized.context["rootwatch:historyRetentionDays"])
+        assert env["PASSWORD_UNUSED_DAYS"] == str(synthesized.context["rootwatch:passwordUnusedDays"])
         assert json.loads(env["ROOTWATCH_EXEMPTIONS"]) == synthesized.context["rootwatch:exemptions"]
 
 
