@@ -258,7 +258,7 @@ def fails_scan(records: Iterable[Row], policy: Policy = DEFAULT_POLICY) -> bool:
 
 def finding_counts(records: Iterable[Row], policy: Policy = DEFAULT_POLICY) -> dict[str, int]:
     """``{key: accounts}`` for every finding kind (0 included), in table order."""
-    counts = dict.fromkeys(FINDING, 0)
+    counts = {kind.key: 0 for kind in FINDINGS}
     for record in records:
         for kind in findings_of(record, policy):
             counts[kind.key] += 1
