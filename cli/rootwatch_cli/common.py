@@ -8,8 +8,9 @@ import os
 import sys
 from collections.abc import Callable
 
-import boto3
-from rootwatch.aws.clients import RedactCredentials
+import botocore.session
+from botocore.exceptions import ProfileNotFound
+from rootwatch.aws.clients import DEFAULT_REGION, ClientFactory, RedactCredentials
 from rootwatch.domain.account_ids import is_account_id
 
 from rootwatch_cli import UsageError
@@ -26,15 +27,25 @@ def add_aws_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default=None, help="AWS region (default: the profile's, else us-east-1)")
 
 
-def session_from_args(args: argparse.Namespace) -> boto3.Session:
-    """A boto3 session for the caller (the management account or the IAM delegated admin)."""
+def factory_from_args(args: argparse.Namespace, *, max_pool_connections: int = 10) -> ClientFactory:
+    """The caller's AWS clients (the management account or the IAM delegated admin), as --profile, --region
+    and --endpoint-url describe them: region from the flag, else the profile's, else us-east-1.
+
+    The one place the command line builds AWS clients; an unknown --profile is a UsageError here, before
+    any call. ``max_pool_connections`` should be at least the number of threads sharing a client.
+    """
+    session = botocore.session.Session(profile=args.profile)
     try:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    except Exception as exc:  # botocore.exceptions.ProfileNotFound and friends
-        raise UsageError(f"--profile: {exc}") from exc
-    if session.region_name is None:
-        session = boto3.Session(profile_name=args.profile, region_name="us-east-1")
-    return session
+        session.get_scoped_config()  # an unknown --profile fails here, not at the first call
+        region = args.region or session.get_config_variable("region") or DEFAULT_REGION
+    except ProfileNotFound as exc:
+        raise UsageError(f"--profile: {exc}") from None
+    return ClientFactory(
+        region=region,
+        endpoint_url=args.endpoint_url or None,
+        botocore_session=session,
+        max_pool_connections=max_pool_connections,
+    )
 
 
 def parse_account_ids(value: str, *, flag: str = "--accounts") -> list[str]:

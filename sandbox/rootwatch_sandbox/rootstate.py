@@ -14,11 +14,10 @@ import string
 import threading
 from dataclasses import dataclass, field
 
+from rootwatch.domain.features import ORGANIZATION_FEATURES as ORGANIZATION_FEATURES
+from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT as ROOT_CREDENTIALS_MANAGEMENT
+from rootwatch.domain.features import ROOT_SESSIONS as ROOT_SESSIONS
 from rootwatch.domain.task_policies import TaskPolicy
-
-ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
-ROOT_SESSIONS = "RootSessions"
-ORGANIZATION_FEATURES = (ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS)
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _rng = random.SystemRandom()

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.domain.records import RECORD_FIELDS
+from rootwatch.services import scan as scan_service
 from rootwatch_cli import main
 from rootwatch_cli.commands import scan
 from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
@@ -31,10 +32,10 @@ def no_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
 def secrets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every credential AssumeRoot hands to the scan (captured by a botocore hook, for leak checks)."""
     captured: list[str] = []
-    build = scan._factory_from_args
+    build = scan.factory_from_args
 
-    def factory_with_capture(args) -> ClientFactory:
-        factory = build(args)
+    def factory_with_capture(args, **kwargs) -> ClientFactory:
+        factory = build(args, **kwargs)
 
         def keep(parsed, **_: object) -> None:
             creds = parsed.get("Credentials") or {}
@@ -43,7 +44,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         factory.register_event("after-call.sts.AssumeRoot", keep)
         return factory
 
-    monkeypatch.setattr(scan, "_factory_from_args", factory_with_capture)
+    monkeypatch.setattr(scan, "factory_from_args", factory_with_capture)
     return captured
 
 
@@ -262,8 +263,8 @@ def test_missing_caller_credentials_is_a_config_error(sandbox, capsys, monkeypat
 def test_an_empty_account_list_is_a_usage_error_not_the_whole_org(mixed_org, capsys, monkeypatch, value) -> None:
     """Issue 9: `--accounts ""` used to mean "no list", i.e. every account."""
     audited: list[str] = []
-    original = scan.audit_account
-    monkeypatch.setattr(scan, "audit_account", lambda f, a, **kw: audited.append(a.id) or original(f, a, **kw))
+    original = scan_service.audit_account
+    monkeypatch.setattr(scan_service, "audit_account", lambda f, a, **kw: audited.append(a.id) or original(f, a, **kw))
     code, out, err = run_scan(capsys, "--accounts", value)
     assert code == 2
     assert out == ""
@@ -294,7 +295,7 @@ def test_scanning_only_the_management_account_says_it_cannot_be_audited(mixed_or
 
 def test_ctrl_c_prints_what_was_audited_cancels_the_rest_and_exits_130(sandbox, capsys, monkeypatch) -> None:
     ids = build_org(40)
-    original = scan.audit_account
+    original = scan_service.audit_account
     audited: list[str] = []
     lock = threading.Lock()
 
@@ -305,7 +306,7 @@ def test_ctrl_c_prints_what_was_audited_cancels_the_rest_and_exits_130(sandbox, 
             audited.append(account.id)
         return original(factory, account, **kw)
 
-    monkeypatch.setattr(scan, "audit_account", audit_then_interrupt)
+    monkeypatch.setattr(scan_service, "audit_account", audit_then_interrupt)
     code, out, err = run_scan(capsys, "--format", "json", "--concurrency", "2")
     assert code == 130
     records = json.loads(out)

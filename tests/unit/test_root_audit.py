@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from botocore.stub import Stubber
 from rootwatch.aws.clients import ClientFactory
-from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
+from rootwatch.aws.root_audit import audit_root_credentials
 from rootwatch.domain.errors import AccessDeniedError, FeatureDisabledError, ThrottledError
+from rootwatch.domain.timestamps import iso_utc
 
 MEMBER = "210987654321"
 # Real AWS answers UserId=<account id> for root (docs/aws-behaviour.md), shorter than the model's 16-character minimum,

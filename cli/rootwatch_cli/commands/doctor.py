@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rootwatch_cli.common import add_account_arg, add_aws_args
+from rootwatch_cli.common import add_account_arg, add_aws_args, factory_from_args
+from rootwatch_cli.flags import operator_command
 from rootwatch_cli.operations.doctor import Check, Status, exit_code, run_doctor
-from rootwatch_cli.operations.invocation import factory_from_args, operator_command
 from rootwatch_cli.output import FORMATS, render
 
 MARK = {Status.OK: "ok  ", Status.WARN: "warn", Status.FAIL: "FAIL"}

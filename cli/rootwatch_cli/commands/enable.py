@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 
 from rootwatch_cli import EXIT_FINDINGS, EXIT_OK
-from rootwatch_cli.common import account_id_type, add_aws_args
+from rootwatch_cli.common import account_id_type, add_aws_args, factory_from_args
+from rootwatch_cli.flags import operator_command
 from rootwatch_cli.operations.enable import StepStatus, enable_root_access
-from rootwatch_cli.operations.invocation import factory_from_args, operator_command
 from rootwatch_cli.operations.preflight import identify_caller
 
 LABEL = {

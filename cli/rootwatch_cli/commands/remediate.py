@@ -23,20 +23,19 @@ from rootwatch.domain.errors import FeatureDisabledError
 from rootwatch.domain.plaintext import plain_text
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditStatus
 from rootwatch.domain.task_policies import TaskPolicy
+from rootwatch.services.scan import scan_accounts
 
 from rootwatch_cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
-from rootwatch_cli.commands.scan import scan_accounts
-from rootwatch_cli.common import account_ids_type, add_account_arg, add_aws_args
-from rootwatch_cli.operations.consent import Consent
-from rootwatch_cli.operations.deletion_plan import parse_kinds
-from rootwatch_cli.operations.invocation import (
+from rootwatch_cli.common import account_ids_type, add_account_arg, add_aws_args, factory_from_args
+from rootwatch_cli.flags import (
     action_log_from_args,
     add_consent_args,
     add_table_arg,
     consent_from_args,
-    factory_from_args,
     operator_command,
 )
+from rootwatch_cli.operations.consent import Consent
+from rootwatch_cli.operations.deletion_plan import parse_kinds
 from rootwatch_cli.operations.preflight import (
     CallerContext,
     check_target,

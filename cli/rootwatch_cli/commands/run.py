@@ -17,8 +17,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from rootwatch.aws.clients import ClientFactory
+
 from rootwatch_cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from rootwatch_cli.common import add_aws_args, add_fail_on_arg, session_from_args
+from rootwatch_cli.common import add_aws_args, add_fail_on_arg, factory_from_args
 from rootwatch_cli.output import stderr_is_terminal
 
 STATE_MACHINE_SUFFIX = "audit-run"
@@ -75,10 +77,10 @@ def find_state_machine(sfn: Any, account: str | None = None) -> str:
     )
 
 
-def caller_account(session: Any, endpoint_url: str | None) -> str | None:
+def caller_account(factory: ClientFactory) -> str | None:
     """The caller's account id, for messages; None when it cannot be told (best effort)."""
     try:
-        return str(session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"])
+        return str(factory.client("sts").get_caller_identity()["Account"])
     except Exception:  # only names the account in an error message; the real call reports the real error
         return None
 
@@ -225,9 +227,9 @@ def run(args: argparse.Namespace) -> int:
 
         if not _RUN_ID.match(args.name):
             raise UsageError(f"--name: {args.name!r} must be letters, digits, . _ : - (up to 80)")
-    session = session_from_args(args)
-    sfn = session.client("stepfunctions", endpoint_url=args.endpoint_url)
-    arn = args.state_machine_arn or find_state_machine(sfn, caller_account(session, args.endpoint_url))
+    factory = factory_from_args(args)
+    sfn = factory.client("stepfunctions")
+    arn = args.state_machine_arn or find_state_machine(sfn, caller_account(factory))
     described = start_and_follow(
         sfn, arn, name=args.name, timeout=args.timeout, progress=not args.no_progress and stderr_is_terminal()
     )

@@ -15,13 +15,13 @@ import argparse
 from datetime import UTC, datetime
 
 from rootwatch.aws.notifier import Notifier
-from rootwatch.aws.root_audit import iso_utc
 from rootwatch.domain.alert import TEST_EVENT_TYPE, compose_test_alert
+from rootwatch.domain.timestamps import iso_utc
 
 from rootwatch_cli import EXIT_OK, UsageError
-from rootwatch_cli.common import add_aws_args
+from rootwatch_cli.common import add_aws_args, factory_from_args
+from rootwatch_cli.flags import operator_command
 from rootwatch_cli.operations.action_log import StatusTableNotFoundError, discover_stack_setting
-from rootwatch_cli.operations.invocation import factory_from_args, operator_command
 from rootwatch_cli.output import note
 
 

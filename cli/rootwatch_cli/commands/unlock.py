@@ -18,13 +18,12 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.domain.task_policies import TaskPolicy
 
 from rootwatch_cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
-from rootwatch_cli.common import add_account_arg, add_aws_args
-from rootwatch_cli.operations.invocation import (
+from rootwatch_cli.common import add_account_arg, add_aws_args, factory_from_args
+from rootwatch_cli.flags import (
     action_log_from_args,
     add_consent_args,
     add_table_arg,
     consent_from_args,
-    factory_from_args,
     operator_command,
 )
 from rootwatch_cli.operations.preflight import check_target, identify_caller, require_root_access

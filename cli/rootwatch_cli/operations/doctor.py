@@ -17,13 +17,17 @@ from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
 from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.domain.errors import AccessDeniedError, FeatureDisabledError, RootwatchError
+from rootwatch.domain.features import (
+    ROOT_CREDENTIALS_MANAGEMENT,
+    ROOT_SESSIONS,
+    ROOT_SESSIONS_NOT_ENABLED,
+    SERVICE_NOT_ENABLED,
+)
 from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
 
 from rootwatch_cli.operations.enable import trusted_access_enabled
 from rootwatch_cli.operations.preflight import (
     IAM_SERVICE_PRINCIPAL,
-    ROOT_CREDENTIALS_MANAGEMENT,
-    ROOT_SESSIONS,
     CallerContext,
     identify_caller,
 )
@@ -208,7 +212,7 @@ def check_features(caller: CallerContext) -> list[Check]:
             Check(
                 ROOT_CREDENTIALS_MANAGEMENT,
                 Status.FAIL,
-                "not enabled: AssumeRoot answers 'Service not enabled for AWS Organizations.'",
+                f"not enabled: AssumeRoot answers {SERVICE_NOT_ENABLED!r}",
                 "rootwatch enable",
             )
         )
@@ -219,8 +223,7 @@ def check_features(caller: CallerContext) -> list[Check]:
             Check(
                 ROOT_SESSIONS,
                 Status.WARN,
-                "not enabled: the audit works, but rootwatch unlock fails with 'Root sessions feature is "
-                "not enabled for your AWS Organization.'",
+                f"not enabled: the audit works, but rootwatch unlock fails with {ROOT_SESSIONS_NOT_ENABLED!r}",
                 "rootwatch enable --root-sessions (only if you need the unlock commands)",
             )
         )

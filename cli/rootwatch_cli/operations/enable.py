@@ -17,11 +17,10 @@ from enum import StrEnum
 from botocore.exceptions import ClientError
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
+from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS
 
 from rootwatch_cli.operations.preflight import (
     IAM_SERVICE_PRINCIPAL,
-    ROOT_CREDENTIALS_MANAGEMENT,
-    ROOT_SESSIONS,
     CallerContext,
     Refusal,
     RefusalReason,

@@ -15,17 +15,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.domain.errors import FeatureDisabledError, RootwatchError
+from rootwatch.domain.features import FEATURE_DISABLED_MESSAGES, ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS
 from rootwatch.domain.task_policies import TaskPolicy
 
 IAM_SERVICE_PRINCIPAL = "iam.amazonaws.com"
-ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
-ROOT_SESSIONS = "RootSessions"
-
-#: What AWS says when a feature is off (docs/aws-behaviour.md), repeated so the operator can recognise it.
-FEATURE_MESSAGES = {
-    ROOT_CREDENTIALS_MANAGEMENT: "Service not enabled for AWS Organizations.",
-    ROOT_SESSIONS: "Root sessions feature is not enabled for your AWS Organization.",
-}
 ENABLE_COMMAND = {
     ROOT_CREDENTIALS_MANAGEMENT: "rootwatch enable",
     ROOT_SESSIONS: "rootwatch enable --root-sessions",
@@ -144,7 +137,7 @@ def require_root_access(caller: CallerContext, task_policy: TaskPolicy) -> None:
 
 def feature_refusal(feature: str, aws_message: str | None = None) -> Refusal:
     """The refusal for a disabled IAM organization feature, with AWS's own words and the fix."""
-    message = aws_message or FEATURE_MESSAGES[feature]
+    message = aws_message or FEATURE_DISABLED_MESSAGES[feature]
     return Refusal(
         RefusalReason.FEATURE_DISABLED,
         f"{feature} is not enabled for the organization (AWS: {message!r}); enable it with: {ENABLE_COMMAND[feature]}",

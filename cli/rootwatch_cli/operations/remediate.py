@@ -24,11 +24,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rootwatch.aws.clients import ClientFactory, RootSession
 from rootwatch.aws.errors import classify
-from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
+from rootwatch.aws.root_audit import audit_root_credentials
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import RootwatchError
 from rootwatch.domain.records import CredentialKind
 from rootwatch.domain.task_policies import TaskPolicy
+from rootwatch.domain.timestamps import iso_utc
 
 from rootwatch_cli.operations.action_log import ActionEntry, ActionLog
 from rootwatch_cli.operations.deletion_plan import (

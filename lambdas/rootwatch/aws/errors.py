@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from rootwatch.domain import features
 from rootwatch.domain.errors import (
     AccessDeniedError,
     ErrorKind,
@@ -61,12 +62,7 @@ KIND_FOR_CODE: dict[str, ErrorKind] = {
 #: (observed in real AWS: docs/aws-behaviour.md#feature-disabled-messages). Compared exactly, after trimming
 #: whitespace and a trailing period.
 FEATURE_DISABLED_MESSAGES: frozenset[str] = frozenset(
-    {
-        # IAM "Root access management" (RootCredentialsManagement / trusted access) is not enabled.
-        "Service not enabled for AWS Organizations",
-        # RootSessions is off and a privileged-action policy (S3/SQS unlock) was requested.
-        "Root sessions feature is not enabled for your AWS Organization",
-    }
+    message.rstrip(".") for message in features.FEATURE_DISABLED_MESSAGES.values()
 )
 
 ERROR_CLASS: dict[ErrorKind, type[RootwatchError]] = {
@@ -123,8 +119,3 @@ def scrub(text: str) -> str:
 
 def _is_feature_message(message: str) -> bool:
     return message.strip().rstrip(".").strip() in FEATURE_DISABLED_MESSAGES
-
-
-def is_transport_error(error: BaseException) -> bool:
-    """True for failures below the AWS API (no credentials, no connection): a setup problem, not an audit result."""
-    return isinstance(error, BotoCoreError)

@@ -17,7 +17,7 @@ so the key counts are split by status; every IAM call is made as root with no Us
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,6 +26,7 @@ from rootwatch.aws.clients import DEFAULT_ROOT_SESSION_SECONDS, ClientFactory, R
 from rootwatch.aws.errors import classify
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.task_policies import TaskPolicy
+from rootwatch.domain.timestamps import iso_utc
 
 AUDIT_POLICY = TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS
 
@@ -90,14 +91,3 @@ def _access_key_detail(iam: Any) -> dict[str, Any]:
         "inactive_access_keys": sum(1 for k in keys if k.get("Status") != "Active"),
         "access_key_last_used": iso_utc(max(last_used)) if last_used else None,
     }
-
-
-def iso_utc(value: datetime | str | None) -> str | None:
-    """An ISO-8601 UTC string with a ``Z`` and second precision (``2025-12-13T22:11:47Z``), or None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

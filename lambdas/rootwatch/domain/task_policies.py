@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS
+
 TASK_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/root-task/"
 
 
@@ -27,7 +29,7 @@ class TaskPolicy(StrEnum):
     @property
     def required_feature(self) -> str:
         """The IAM organization feature AssumeRoot checks for this policy (docs/aws-behaviour.md)."""
-        return "RootCredentialsManagement" if self.value.startswith("IAM") else "RootSessions"
+        return ROOT_CREDENTIALS_MANAGEMENT if self.value.startswith("IAM") else ROOT_SESSIONS
 
     @classmethod
     def from_arn(cls, arn: str) -> TaskPolicy:

@@ -4,10 +4,11 @@ Nothing is built at import time: a test sets the environment, then invokes; a co
 what its handler needs. The adapters are cached per ``Settings`` and per credentials (in AWS: once per
 container; in the sandbox, where functions share a process, once per stack and function role).
 
-The clients resolve credentials from the environment once, when built. In AWS each function has its own
-container, so that is its role; in the sandbox the functions of one stack share the same Settings but not
-their roles, so the cache is also keyed by the environment's access key id (a public identifier, not a
-secret): a function never reuses a client signed with another function's role.
+The clients resolve credentials and endpoints from the environment once, when built. In AWS each function
+has its own container, so that is its role; in the sandbox the functions of one stack share the same Settings
+but not their roles, so the cache is also keyed by the environment's access key id (a public identifier, not
+a secret) and ``AWS_ENDPOINT_URL``: a function never reuses a client signed with another function's role, or
+one pointed at another sandbox.
 """
 
 from __future__ import annotations
@@ -61,29 +62,33 @@ def _exemptions(config: Settings) -> tuple[Exemption, ...]:
         raise ConfigError(f"environment variable ROOTWATCH_EXEMPTIONS: {exc}") from None
 
 
-def _credentials_key() -> str | None:
-    """Which credentials the environment holds (their access key id), so clients never cross roles."""
-    return os.environ.get("AWS_ACCESS_KEY_ID")
+#: Which credentials (their access key id) and endpoint the environment holds: clients never cross roles.
+_CredentialsKey = tuple[str | None, str | None]
+
+
+def _credentials_key() -> _CredentialsKey:
+    """The environment's access key id and ``AWS_ENDPOINT_URL`` (which the clients read when built)."""
+    return os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_ENDPOINT_URL")
 
 
 @functools.lru_cache(maxsize=8)
-def _client_factory(config: Settings, credentials: str | None = None) -> ClientFactory:
+def _client_factory(config: Settings, credentials: _CredentialsKey | None = None) -> ClientFactory:
     return ClientFactory(region=config.audit_region, retry_mode=config.retry_mode, max_attempts=config.max_attempts)
 
 
 @functools.lru_cache(maxsize=8)
-def _status_store(config: Settings, credentials: str | None = None) -> StatusStore:
+def _status_store(config: Settings, credentials: _CredentialsKey | None = None) -> StatusStore:
     client = _client_factory(config, credentials).client("dynamodb")
     return StatusStore(client, config.table_name, history_ttl_days=config.history_ttl_days)
 
 
 @functools.lru_cache(maxsize=8)
-def _results_writer(config: Settings, credentials: str | None = None) -> ResultsWriter:
+def _results_writer(config: Settings, credentials: _CredentialsKey | None = None) -> ResultsWriter:
     return ResultsWriter(_client_factory(config, credentials).client("s3"), config.bucket_name)
 
 
 @functools.lru_cache(maxsize=8)
-def _notifier(config: Settings, credentials: str | None = None) -> Notifier:
+def _notifier(config: Settings, credentials: _CredentialsKey | None = None) -> Notifier:
     return Notifier(_client_factory(config, credentials).client("sns"), config.topic_arn)
 
 

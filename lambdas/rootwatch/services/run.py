@@ -29,11 +29,12 @@ from rootwatch.domain.alert import RunFailure, compose_alert
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
+from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
 from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
 from rootwatch.domain.records import AuditRecord, AuditStatus
+from rootwatch.domain.timestamps import iso_utc
 from rootwatch.domain.totals import run_totals
 
-ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
 NOT_AUDITED = "NOT_AUDITED"
 RUN_FAILED = "RUN_FAILED"
 
@@ -89,17 +90,9 @@ class RunSummary:
         return dict(self.__dict__)
 
 
-def iso_utc(moment: datetime) -> str:
-    """ISO-8601 UTC with a Z, to the second: the form of ``scanned_at``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def normalise_timestamp(value: str) -> str:
     """An execution start time (any ISO-8601 form) as ``YYYY-MM-DDTHH:MM:SSZ``; ValueError when unreadable."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return iso_utc(moment)
+    return iso_utc(value)
 
 
 # --- PrepareRun ------------------------------------------------------------------------------------
@@ -119,9 +112,9 @@ def check_root_credentials_feature(iam_client: Any) -> str:
         answer = iam_client.list_organizations_features()
     except ClientError as exc:
         raise classify(exc, "ListOrganizationsFeatures") from exc
-    if ROOT_CREDENTIALS_FEATURE not in answer.get("EnabledFeatures", []):
+    if ROOT_CREDENTIALS_MANAGEMENT not in answer.get("EnabledFeatures", []):
         raise FeatureDisabledError(
-            f"{ROOT_CREDENTIALS_FEATURE} is not enabled for organization {answer.get('OrganizationId', '?')}: "
+            f"{ROOT_CREDENTIALS_MANAGEMENT} is not enabled for organization {answer.get('OrganizationId', '?')}: "
             "rootwatch cannot call AssumeRoot on any member account",
             operation="ListOrganizationsFeatures",
         )

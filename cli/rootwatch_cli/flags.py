@@ -1,7 +1,8 @@
-"""How the operations verbs (doctor, enable, remediate, unlock) are invoked from the command line.
+"""Command-line glue of the operations verbs (doctor, enable, remediate, unlock, test-alert).
 
-The flags they share (consent, the action-log table), the client factory their AWS flags describe, and
-how their refusals end: one ``refused:`` line and exit code 2, never a traceback, nothing changed.
+The flags they share (consent, the action-log table), what those flags build, and how their refusals end:
+one ``refused:`` line and exit code 2, never a traceback, nothing changed. What the verbs do lives in
+``rootwatch_cli.operations``; their AWS clients come from ``rootwatch_cli.common.factory_from_args``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 
-import botocore.session
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from rootwatch.aws.clients import ClientFactory
 from rootwatch.aws.errors import classify
 from rootwatch.domain.errors import ErrorKind, RootwatchError
@@ -75,16 +75,6 @@ def consent_from_args(args: argparse.Namespace) -> Consent:
         return Consent(consent_mode(dry_run=args.dry_run, execute=args.execute, yes=args.yes))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-
-
-def factory_from_args(args: argparse.Namespace) -> ClientFactory:
-    """A ClientFactory for --profile/--region/--endpoint-url (region: flag, profile, else us-east-1)."""
-    session = botocore.session.Session(profile=args.profile)
-    try:
-        region = args.region or session.get_config_variable("region") or "us-east-1"
-    except ProfileNotFound as exc:
-        raise UsageError(f"--profile: {exc}") from None
-    return ClientFactory(region=region, endpoint_url=args.endpoint_url or None, botocore_session=session)
 
 
 def action_log_from_args(factory: ClientFactory, args: argparse.Namespace) -> ActionLog:
