@@ -1,8 +1,8 @@
 """`rootwatch scan`: a one-off org-wide audit from a workstation. No state, no alert (docs/contracts.md#command-line).
 
 Lists the organization's accounts, audits every ACTIVE member account through AssumeRoot with bounded
-concurrency (the use case, ``rootwatch.services.scan``; this module parses the flags, renders and picks the
-exit code), and prints one AuditRecord per account: OK, ERROR (with AWS's message) or SKIPPED (management account,
+concurrency (a thread pool; one botocore session and reused root clients, see rootwatch.aws.clients), and
+prints one AuditRecord per account: OK, ERROR (with AWS's message) or SKIPPED (management account,
 suspended, closed, ...). Because a scan keeps no state, ``appeared``/``disappeared`` are empty and
 ``first_audit`` is false.
 
@@ -16,30 +16,39 @@ import argparse
 import logging
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
+import botocore.session
+from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError, ProfileNotFound
+from rootwatch.aws.clients import DEFAULT_ROOT_SESSION_SECONDS, ClientFactory
 from rootwatch.aws.errors import classify
-from rootwatch.aws.organizations import MemberAccounts, list_member_accounts
+from rootwatch.aws.organizations import (
+    MANAGEMENT_ACCOUNT,
+    Account,
+    MemberAccounts,
+    SkippedAccount,
+    list_member_accounts,
+)
+from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
-from rootwatch.domain.records import (
-    FINDING_SEVERITY,
-    RECORD_FIELDS,
-    AuditRecord,
-    AuditStatus,
+from rootwatch.domain.findings import (
+    DEFAULT_PASSWORD_UNUSED_DAYS,
+    DEFAULT_POLICY,
+    FINDINGS,
+    MAX_PASSWORD_UNUSED_DAYS,
+    MIN_PASSWORD_UNUSED_DAYS,
+    Policy,
+    fails_scan,
+    finding_counts,
     findings_by_severity,
+    findings_of,
 )
+from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
+from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
 from rootwatch.domain.totals import run_totals
-from rootwatch.services.scan import (
-    DEFAULT_CONCURRENCY,
-    AccountSelectionError,
-    ScanInterrupted,
-    new_run_id,
-    scan_accounts,
-    select_accounts,
-    skipped_records,
-)
 
 from rootwatch_cli import (
     EXIT_FINDINGS,
@@ -51,10 +60,11 @@ from rootwatch_cli import (
     UsageError,
     aws_setup_problem,
 )
-from rootwatch_cli.common import account_ids_type, add_aws_args, add_fail_on_arg, factory_from_args
+from rootwatch_cli.common import account_ids_type, add_aws_args, add_fail_on_arg
 from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 
 LOG = logging.getLogger(__name__)
+DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
 #: Error kinds that mean "the caller or the org is misconfigured", not "this account failed".
 SETUP_ERROR_KINDS = frozenset({ErrorKind.ACCESS_DENIED, ErrorKind.FEATURE_DISABLED, ErrorKind.EXPIRED})
@@ -65,6 +75,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "account_name",
     "status",
     "credentials",
+    "findings",
     "access_keys",
     "mfa_devices",
     "certificates",
@@ -80,12 +91,14 @@ TABLE_DROP_ORDER: tuple[str, ...] = (
     "certificates",
     "mfa_devices",
     "access_keys",
+    "findings",
 )
 TABLE_HEADERS = {
     "account_id": "Account",
     "account_name": "Name",
     "status": "Status",
     "credentials": "Root credentials",
+    "findings": "Findings",
     "access_keys": "Access keys",
     "mfa_devices": "MFA",
     "certificates": "Certs",
@@ -124,9 +137,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--only-findings",
         action="store_true",
-        help="list only the accounts with root credentials or an audit error, most severe first ("
-        + ", then ".join(FINDING_SEVERITY)
+        help="list only the accounts with a finding, most severe first ("
+        + ", then ".join(kind.text() for kind in FINDINGS)
         + "), then by name; the summary line and the exit code still count every account",
+    )
+    parser.add_argument(
+        "--password-unused-days",
+        metavar="N",
+        type=password_unused_days_value,
+        default=DEFAULT_PASSWORD_UNUSED_DAYS,
+        help="a root password not used for N days (or never) is the finding 'password unused for N+ days', "
+        f"{MIN_PASSWORD_UNUSED_DAYS}-{MAX_PASSWORD_UNUSED_DAYS} (default: {DEFAULT_PASSWORD_UNUSED_DAYS}, "
+        "as the stack's rootwatch:passwordUnusedDays)",
     )
     add_format_args(parser)
     add_fail_on_arg(parser, new_help="new (refused: scan keeps no history; rootwatch run --fail-on new does)")
@@ -144,6 +166,24 @@ def concurrency_value(text: str) -> int:
     return value
 
 
+def password_unused_days_value(text: str) -> int:
+    """--password-unused-days: an integer from MIN_PASSWORD_UNUSED_DAYS to MAX_PASSWORD_UNUSED_DAYS."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not MIN_PASSWORD_UNUSED_DAYS <= value <= MAX_PASSWORD_UNUSED_DAYS:
+        raise UsageError(
+            f"--password-unused-days: {text!r} must be an integer from {MIN_PASSWORD_UNUSED_DAYS} "
+            f"to {MAX_PASSWORD_UNUSED_DAYS}"
+        )
+    return value
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    return Policy(password_unused_days=getattr(args, "password_unused_days", DEFAULT_PASSWORD_UNUSED_DAYS))
+
+
 def run(args: argparse.Namespace) -> int:
     """The scan verb: list, audit, print; returns the exit code."""
     requested: list[str] | None = args.accounts  # None only when --accounts was not given at all
@@ -153,18 +193,16 @@ def run(args: argparse.Namespace) -> int:
             "or `rootwatch run --fail-on new` on the deployed pipeline"
         )
     output_args(args)
-    factory = factory_from_args(args, max_pool_connections=args.concurrency)
+    factory = _factory_from_args(args)
     try:
         org = list_member_accounts(factory)
     except (RootwatchError, BotoCoreError) as exc:
         return _setup_failure("cannot list the organization's accounts", exc)
-    try:
-        to_audit, skipped = select_accounts(org, requested)
-    except AccountSelectionError as exc:
-        raise UsageError(f"--accounts: {exc}") from None
+    to_audit, skipped = select_accounts(org, requested)
     LOG.debug("organization %s: %d accounts to audit, %d skipped", org.organization_id, len(to_audit), len(skipped))
 
     run_id, started = new_run_id()
+    policy = _policy(args)
     progress = _Progress(len(to_audit), enabled=stderr_is_terminal())
     try:
         with progress:
@@ -179,20 +217,20 @@ def run(args: argparse.Namespace) -> int:
     except ScanInterrupted as exc:
         # What was audited is printed (and still exits 130); the audits in flight are abandoned, not waited for.
         partial = sorted(exc.records, key=lambda r: r.account_id)
-        _print_records(args, org, run_id, findings_by_severity(partial) if args.only_findings else partial)
+        _print_records(args, org, run_id, findings_by_severity(partial, policy) if args.only_findings else partial)
         print(
             f"interrupted: {len(exc.records)} of {exc.total} accounts audited, {exc.total - len(exc.records)} not "
-            f"audited; so far {summary_line(org, exc.records)}",
+            f"audited; so far {summary_line(org, exc.records, policy)}",
             file=sys.stderr,
         )
         args.abandon_threads = True
         return EXIT_INTERRUPTED
 
-    records = result + skipped_records(run_id, started, skipped)
+    records = result + [skipped_record(run_id, iso_utc(started) or "", s.account, s.reason, s.message) for s in skipped]
     records.sort(key=lambda r: r.account_id)
-    _print_records(args, org, run_id, findings_by_severity(records) if args.only_findings else records)
-    print(summary_line(org, records), file=sys.stderr)
-    return exit_code(records, args.fail_on)
+    _print_records(args, org, run_id, findings_by_severity(records, policy) if args.only_findings else records)
+    print(summary_line(org, records, policy), file=sys.stderr)
+    return exit_code(records, args.fail_on, policy)
 
 
 def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, records: list[AuditRecord]) -> None:
@@ -201,7 +239,7 @@ def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, r
         if args.format == "table":
             title = f"rootwatch scan {run_id} · organization {org.organization_id}"
             render(
-                [table_row(r) for r in records],
+                [table_row(r, _policy(args)) for r in records],
                 "table",
                 stream,
                 columns=TABLE_COLUMNS,
@@ -214,8 +252,122 @@ def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, r
     wrote_line(args.output, len(records), args.format, "record")
 
 
-def table_row(record: AuditRecord) -> dict[str, object]:
-    """A compact row for the table format."""
+def select_accounts(org: MemberAccounts, requested: Sequence[str] | None) -> tuple[list[Account], list[SkippedAccount]]:
+    """The accounts to audit and to record as SKIPPED; UsageError naming ids that are not in the org."""
+    if requested is None:
+        return list(org.to_audit), list(org.skipped)
+    unknown = [account_id for account_id in requested if org.find(account_id) is None]
+    if unknown:
+        raise UsageError(
+            f"--accounts: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not "
+            f"in organization {org.organization_id}"
+        )
+    wanted = set(requested)
+    to_audit, skipped = [a for a in org.to_audit if a.id in wanted], [s for s in org.skipped if s.account.id in wanted]
+    management = [s.account.id for s in skipped if s.reason == MANAGEMENT_ACCOUNT]
+    if management and not to_audit:
+        # Nothing requested can be audited: "0 audited, 1 skipped" with exit 0 would read as clean.
+        raise UsageError(
+            f"--accounts: {management[0]} is the management account of {org.organization_id}: sts:AssumeRoot only "
+            "targets member accounts, so its root user cannot be audited here; check it with "
+            "`aws iam get-account-summary` using the management account's own credentials "
+            "(AccountMFAEnabled, AccountAccessKeysPresent, ...)"
+        )
+    return to_audit, skipped
+
+
+def scan_accounts(
+    factory: ClientFactory,
+    accounts: Sequence[Account],
+    *,
+    run_id: str,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    duration_seconds: int = DEFAULT_ROOT_SESSION_SECONDS,
+    on_done: Callable[[AuditRecord], None] | None = None,
+) -> list[AuditRecord]:
+    """Audit ``accounts`` with at most ``concurrency`` in flight; one OK or ERROR record each.
+
+    The first account is audited alone: when the organization feature is disabled, AssumeRoot answers so
+    for every account, and ``FeatureDisabledError`` is raised once instead of producing one ERROR per
+    account. Should it appear later (the feature switched off mid-scan), the scan stops the same way.
+    """
+    if not accounts:
+        return []
+    stop = threading.Event()
+
+    def audit(account: Account) -> AuditRecord | None:
+        if stop.is_set():
+            return None
+        record = audit_account(factory, account, run_id=run_id, duration_seconds=duration_seconds)
+        if on_done is not None:
+            on_done(record)
+        return record
+
+    def abort_if_stopped(**_: object) -> None:
+        # A retry that waited out its backoff sends nothing once the scan is stopped (Ctrl-C, feature off).
+        if stop.is_set():
+            raise ScanStopped("scan stopped")
+
+    factory.register_event("before-send", abort_if_stopped)
+    records: list[AuditRecord] = []
+    pool: ThreadPoolExecutor | None = None
+    try:
+        first = audit(accounts[0])
+        assert first is not None
+        records.append(first)
+        _raise_if_feature_disabled(first, stop)
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwatch-scan")
+        futures: list[Future[AuditRecord | None]] = [pool.submit(audit, a) for a in accounts[1:]]
+        for future in as_completed(futures):  # O(n) overall, unlike repeated wait(FIRST_COMPLETED)
+            record = future.result()
+            if record is not None:
+                records.append(record)
+                _raise_if_feature_disabled(record, stop)
+    except KeyboardInterrupt:
+        # Ctrl-C: cancel what has not started, do not wait for what is in flight (throttling backoffs).
+        stop.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise ScanInterrupted(list(records), total=len(accounts)) from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+    return records
+
+
+class ScanStopped(Exception):
+    """Raised inside an audit thread when the scan was stopped before its next AWS request."""
+
+
+class ScanInterrupted(Exception):
+    """Ctrl-C during a scan: ``records`` holds the accounts audited so far, of ``total``."""
+
+    def __init__(self, records: list[AuditRecord], *, total: int) -> None:
+        super().__init__(f"interrupted after {len(records)} of {total} accounts")
+        self.records = records
+        self.total = total
+
+
+def audit_account(
+    factory: ClientFactory, account: Account, *, run_id: str, duration_seconds: int = DEFAULT_ROOT_SESSION_SECONDS
+) -> AuditRecord:
+    """One account's record: OK with its credential state, or ERROR with the classified AWS error."""
+    try:
+        state = audit_root_credentials(factory, account.id, duration_seconds=duration_seconds)
+    except RootwatchError as exc:
+        return error_record(run_id, _now(), account, str(exc.kind), exc.message)
+    except BotoCoreError as exc:
+        if isinstance(exc, NoCredentialsError):
+            raise
+        error = classify(exc)
+        return error_record(run_id, _now(), account, str(error.kind), error.message)
+    record = ok_record(run_id, _now(), account, state)
+    LOG.debug("audited %s: root credentials %s", account.id, ", ".join(record.present_kinds()) or "none")
+    return record
+
+
+def table_row(record: AuditRecord, policy: Policy = DEFAULT_POLICY) -> dict[str, object]:
+    """A compact row for the table format; ``findings`` names the record's finding kinds (most urgent first)."""
     keys = None
     if record.active_access_keys is not None or record.inactive_access_keys is not None:
         keys = f"{record.active_access_keys or 0} active, {record.inactive_access_keys or 0} inactive"
@@ -228,6 +380,7 @@ def table_row(record: AuditRecord) -> dict[str, object]:
         "account_name": record.account_name,
         "status": str(record.status),
         "credentials": credentials,
+        "findings": ", ".join(kind.text(policy) for kind in findings_of(record, policy)) or None,
         "access_keys": keys,
         "mfa_devices": record.mfa_devices,
         "certificates": record.active_signing_certificates,
@@ -237,24 +390,24 @@ def table_row(record: AuditRecord) -> dict[str, object]:
     }
 
 
-def exit_code(records: Iterable[AuditRecord], fail_on: str = "any") -> int:
-    """3 when any account has root credentials or failed its audit, else 0 (SKIPPED does not count);
-    always 0 with ``fail_on="none"``."""
+def exit_code(records: Iterable[AuditRecord], fail_on: str = "any", policy: Policy = DEFAULT_POLICY) -> int:
+    """3 when any account has a finding whose kind ``fails_scan`` (rootwatch.domain.findings: root credentials
+    or an audit error), else 0 (SKIPPED does not count); always 0 with ``fail_on="none"``."""
     if fail_on == "none":
         return EXIT_OK
-    for record in records:
-        if record.status == AuditStatus.ERROR or record.root_credentials_present:
-            return EXIT_FINDINGS
-    return EXIT_OK
+    return EXIT_FINDINGS if fails_scan(records, policy) else EXIT_OK
 
 
-def summary_line(org: MemberAccounts, records: Sequence[AuditRecord]) -> str:
-    """One line for stderr: how many accounts were audited, found, failed and skipped."""
+def summary_line(org: MemberAccounts, records: Sequence[AuditRecord], policy: Policy = DEFAULT_POLICY) -> str:
+    """One line for stderr: how many accounts were audited, found, failed and skipped, then each finding kind."""
     t = run_totals(records)
-    return (
+    line = (
         f"{t['accounts']} accounts of {org.organization_id}: {t['audited']} audited, "
         f"{t['with_root_credentials']} with root credentials, {t['errors']} audit errors, {t['skipped']} skipped"
     )
+    counts = finding_counts(records, policy)
+    found = [f"{count} {kind.text(policy, count)}" for kind in FINDINGS if (count := counts[kind.key])]
+    return line + (f"; findings: {', '.join(found)}" if found else "")
 
 
 def feature_disabled_text(error: RootwatchError) -> str:
@@ -263,6 +416,33 @@ def feature_disabled_text(error: RootwatchError) -> str:
         f"AssumeRoot answered {error.message!r}: centralized root access (IAM root credentials management) is "
         "not enabled for this organization, so no account can be audited. Enable it in the IAM console "
         "(Root access management) or with `aws iam enable-organizations-root-credentials-management`, then scan again."
+    )
+
+
+def new_run_id(now: datetime | None = None) -> tuple[str, datetime]:
+    """``scan-<UTC timestamp>`` (e.g. scan-20261122T060500Z) and the time it names."""
+    now = now or datetime.now(UTC)
+    return f"scan-{now.strftime('%Y%m%dT%H%M%SZ')}", now
+
+
+def _raise_if_feature_disabled(record: AuditRecord, stop: threading.Event) -> None:
+    if record.error_code == ErrorKind.FEATURE_DISABLED:
+        stop.set()
+        raise FeatureDisabledError(record.error_message or "feature disabled", operation="AssumeRoot")
+
+
+def _factory_from_args(args: argparse.Namespace) -> ClientFactory:
+    session = botocore.session.Session(profile=args.profile)
+    try:
+        session.get_scoped_config()  # an unknown --profile fails here, not at the first call
+        region = args.region or session.get_config_variable("region") or "us-east-1"
+    except ProfileNotFound as exc:
+        raise UsageError(f"--profile: {exc}") from exc
+    return ClientFactory(
+        region=region,
+        endpoint_url=args.endpoint_url or None,
+        botocore_session=session,
+        max_pool_connections=args.concurrency,
     )
 
 
@@ -278,6 +458,10 @@ def _setup_failure(what: str, exc: BaseException) -> int:
     if error.aws_code in SETUP_AWS_CODES:  # already classified, so aws_setup_problem could not see the code
         return EXIT_USAGE
     return EXIT_UNEXPECTED
+
+
+def _now() -> str:
+    return iso_utc(datetime.now(UTC)) or ""
 
 
 @dataclass

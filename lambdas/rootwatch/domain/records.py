@@ -6,7 +6,6 @@ the alert all derive their field names from ``RECORD_FIELDS``. Pure: no boto3 he
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -93,42 +92,6 @@ class AuditRecord:
     def present_kinds(self) -> list[str]:
         """The credential kinds whose flag is true (empty unless the audit was OK)."""
         return [kind.value for kind in CREDENTIAL_KINDS if getattr(self, FLAG_FOR_KIND[kind]) is True]
-
-
-#: How urgent a finding is, most urgent first (the one place this order is defined; ``scan --only-findings``
-#: sorts by it). An audit error comes first: nothing is known about that root user.
-FINDING_SEVERITY: tuple[str, ...] = (
-    "audit error",
-    "active access key",
-    "password",
-    "inactive access key or signing certificate",
-    "other root credential (MFA device only)",
-)
-
-
-def finding_severity(record: AuditRecord) -> int | None:
-    """The record's index in FINDING_SEVERITY, or None when it is not a finding (clean OK, SKIPPED).
-
-    A finding is what makes ``scan`` exit 3: an ERROR, or an OK audit with root credentials present.
-    """
-    if record.status == AuditStatus.ERROR:
-        return 0
-    if record.status != AuditStatus.OK or not record.root_credentials_present:
-        return None
-    if (record.active_access_keys or 0) > 0 or (record.access_keys_present and record.active_access_keys is None):
-        return 1
-    if record.password_present:
-        return 2
-    if record.access_keys_present or record.signing_certificates_present:
-        return 3
-    return 4
-
-
-def findings_by_severity(records: Iterable[AuditRecord]) -> list[AuditRecord]:
-    """Only the findings, most severe first, then by account name (case-insensitive), then id."""
-    ranked = [(rank, r) for r in records if (rank := finding_severity(r)) is not None]
-    ranked.sort(key=lambda item: (item[0], (item[1].account_name or "").casefold(), item[1].account_id))
-    return [record for _, record in ranked]
 
 
 RECORD_FIELDS: tuple[FieldSpec, ...] = (

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
+from rootwatch.domain.findings import DEFAULT_PASSWORD_UNUSED_DAYS, MAX_PASSWORD_UNUSED_DAYS, MIN_PASSWORD_UNUSED_DAYS
 
 REQUIRED = ("TABLE_NAME", "BUCKET_NAME", "TOPIC_ARN", "AUDIT_REGION")
 
@@ -42,8 +43,13 @@ class Settings(BaseModel):
     audit_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     history_ttl_days: int = Field(default=400, ge=1, le=3650)
     exemptions_json: str | None = None
+    endpoint_url: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "adaptive"
     max_attempts: int = Field(default=5, ge=1, le=20)
+    #: rootwatch.domain.findings ``password_unused``: a root password unused this many days is a finding.
+    password_unused_days: int = Field(
+        default=DEFAULT_PASSWORD_UNUSED_DAYS, ge=MIN_PASSWORD_UNUSED_DAYS, le=MAX_PASSWORD_UNUSED_DAYS
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -57,11 +63,13 @@ class Settings(BaseModel):
             "topic_arn": environ["TOPIC_ARN"],
             "audit_region": environ["AUDIT_REGION"],
             "exemptions_json": environ.get("ROOTWATCH_EXEMPTIONS") or None,
+            "endpoint_url": environ.get("AWS_ENDPOINT_URL") or None,
         }
         optional = {
             "HISTORY_TTL_DAYS": "history_ttl_days",
             "AWS_RETRY_MODE": "retry_mode",
             "AWS_MAX_ATTEMPTS": "max_attempts",
+            "PASSWORD_UNUSED_DAYS": "password_unused_days",
         }
         raw.update({field: environ[name] for name, field in optional.items() if environ.get(name)})
         try:
@@ -76,8 +84,10 @@ _VARIABLES = (
     *REQUIRED,
     "HISTORY_TTL_DAYS",
     "ROOTWATCH_EXEMPTIONS",
+    "AWS_ENDPOINT_URL",
     "AWS_RETRY_MODE",
     "AWS_MAX_ATTEMPTS",
+    "PASSWORD_UNUSED_DAYS",
 )
 
 

@@ -29,12 +29,12 @@ from rootwatch.domain.alert import RunFailure, compose_alert
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
-from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
+from rootwatch.domain.findings import DEFAULT_POLICY, Policy, finding_counts
 from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
 from rootwatch.domain.records import AuditRecord, AuditStatus
-from rootwatch.domain.timestamps import iso_utc
 from rootwatch.domain.totals import run_totals
 
+ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
 NOT_AUDITED = "NOT_AUDITED"
 RUN_FAILED = "RUN_FAILED"
 
@@ -85,14 +85,24 @@ class RunSummary:
     alert_subject: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    #: ``{finding key: accounts}`` for every kind of ``rootwatch.domain.findings.FINDINGS`` (0 included).
+    findings: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 UTC with a Z, to the second: the form of ``scanned_at``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def normalise_timestamp(value: str) -> str:
     """An execution start time (any ISO-8601 form) as ``YYYY-MM-DDTHH:MM:SSZ``; ValueError when unreadable."""
-    return iso_utc(value)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso_utc(moment)
 
 
 # --- PrepareRun ------------------------------------------------------------------------------------
@@ -112,9 +122,9 @@ def check_root_credentials_feature(iam_client: Any) -> str:
         answer = iam_client.list_organizations_features()
     except ClientError as exc:
         raise classify(exc, "ListOrganizationsFeatures") from exc
-    if ROOT_CREDENTIALS_MANAGEMENT not in answer.get("EnabledFeatures", []):
+    if ROOT_CREDENTIALS_FEATURE not in answer.get("EnabledFeatures", []):
         raise FeatureDisabledError(
-            f"{ROOT_CREDENTIALS_MANAGEMENT} is not enabled for organization {answer.get('OrganizationId', '?')}: "
+            f"{ROOT_CREDENTIALS_FEATURE} is not enabled for organization {answer.get('OrganizationId', '?')}: "
             "rootwatch cannot call AssumeRoot on any member account",
             operation="ListOrganizationsFeatures",
         )
@@ -237,6 +247,7 @@ def finish_run(
     organization_id: str | None = None,
     management_account_id: str = "",
     exempt_kinds: Mapping[str, Collection[str]] | None = None,
+    policy: Policy = DEFAULT_POLICY,
     clock=time.time,
 ) -> RunSummary:
     """Reconcile, write the run object, alert, commit the alerted baseline, store and return the summary.
@@ -262,6 +273,7 @@ def finish_run(
         scanned_at=scanned_at,
         run_failure=run_failure,
         exempt_kinds=exempt_kinds,
+        policy=policy,
     )
     sent = False
     if alert is not None:
@@ -291,6 +303,7 @@ def finish_run(
         alert_subject=alert.subject if alert else None,
         error_code=run_failure.error_code if run_failure else None,
         error_message=run_failure.error_message if run_failure else None,
+        findings=finding_counts(records, policy),
     )
     store.put_run_summary(run_id, summary.to_dict())
     return summary
