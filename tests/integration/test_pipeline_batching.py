@@ -22,6 +22,7 @@ from rootwatch.handlers import dependencies
 from rootwatch_cli.commands.run import start_and_follow
 from rootwatch_sandbox import runtime
 from rootwatch_sandbox.deploy import deploy_stack
+from rootwatch_sandbox.runtime import definitions, lambda_runner
 
 from tests.integration.stack_context import PIPELINE
 
@@ -52,14 +53,14 @@ def deployed(sandbox):
 
 def _count_audit_invocations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     calls: Counter[str] = Counter()
-    original = runtime.invoke_function
+    original = lambda_runner.invoke_function
 
     def counting(fn: Any, event: Any, **kwargs: Any) -> Any:
         if isinstance(event, dict) and isinstance(event.get("account"), dict):
             calls[event["account"]["id"]] += 1
         return original(fn, event, **kwargs)
 
-    monkeypatch.setattr(runtime, "invoke_function", counting)
+    monkeypatch.setattr(lambda_runner, "invoke_function", counting)
     return calls
 
 
@@ -89,14 +90,14 @@ def test_one_failing_account_ends_without_a_record_and_never_fails_its_batch(san
     for member in members:
         sandbox.set_account_state(member, "ACTIVE")
     broken = members[2]
-    original = runtime.invoke_function
+    original = lambda_runner.invoke_function
 
     def failing(fn: Any, event: Any, **kwargs: Any) -> Any:
         if isinstance(event, dict) and (event.get("account") or {}).get("id") == broken:
             event = {"account": "not an account"}  # the handler refuses it: a function error, then the Catch
         return original(fn, event, **kwargs)
 
-    monkeypatch.setattr(runtime, "invoke_function", failing)
+    monkeypatch.setattr(lambda_runner, "invoke_function", failing)
 
     described = _night(deployed, "batched-2")
 
@@ -109,13 +110,13 @@ def test_one_failing_account_ends_without_a_record_and_never_fails_its_batch(san
 
 
 def test_batches_keep_order_and_limits_and_carry_the_batch_input():
-    batches = runtime.make_batches(list(range(7)), {"MaxItemsPerBatch": 3}, {"run_id": "r"})
+    batches = definitions.make_batches(list(range(7)), {"MaxItemsPerBatch": 3}, {"run_id": "r"})
     assert batches == [
         {"Items": [0, 1, 2], "BatchInput": {"run_id": "r"}},
         {"Items": [3, 4, 5], "BatchInput": {"run_id": "r"}},
         {"Items": [6], "BatchInput": {"run_id": "r"}},
     ]
-    by_bytes = runtime.make_batches(["x" * 10] * 4, {"MaxInputBytesPerBatch": 40})
+    by_bytes = definitions.make_batches(["x" * 10] * 4, {"MaxInputBytesPerBatch": 40})
     assert [len(b["Items"]) for b in by_bytes] == [2, 2] and "BatchInput" not in by_bytes[0]
 
 
@@ -133,8 +134,8 @@ def test_what_the_sandbox_cannot_batch_faithfully_is_refused_naming_the_state():
         },
     }
     with pytest.raises(ValueError, match="state M: the sandbox does not run ItemSelector with ItemBatcher"):
-        runtime.item_batchers(definition)
+        definitions.item_batchers(definition)
     del definition["States"]["M"]["ItemSelector"]
     definition["States"]["M"]["ItemBatcher"] = {"MaxItemsPerBatchPath": "$.n"}
     with pytest.raises(ValueError, match="MaxItemsPerBatchPath"):
-        runtime.item_batchers(definition)
+        definitions.item_batchers(definition)

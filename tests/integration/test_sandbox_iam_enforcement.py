@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from rootwatch_sandbox import Sandbox, iam_enforcement, runtime
+from rootwatch_sandbox import Sandbox, iam_enforcement
+from rootwatch_sandbox.runtime import env_overlay
 
 from tests.integration.sandbox_handlers import deploy_function, run_to_completion
 
@@ -283,13 +284,13 @@ def test_handler_clients_are_cached_per_credentials_not_only_per_settings(stack:
     settings["AUDIT_REGION"] = REGION
     dependencies.reset()
     try:
-        with runtime.function_environment({**settings, "AWS_ACCESS_KEY_ID": "ASIAFIRSTFUNCTION000"}):
+        with env_overlay.function_environment({**settings, "AWS_ACCESS_KEY_ID": "ASIAFIRSTFUNCTION000"}):
             first = dependencies.client_factory()
             first_store = dependencies.status_store()
-        with runtime.function_environment({**settings, "AWS_ACCESS_KEY_ID": "ASIASECONDFUNCTION00"}):
+        with env_overlay.function_environment({**settings, "AWS_ACCESS_KEY_ID": "ASIASECONDFUNCTION00"}):
             second = dependencies.client_factory()
             second_store = dependencies.status_store()
-        with runtime.function_environment({**settings, "AWS_ACCESS_KEY_ID": "ASIAFIRSTFUNCTION000"}):
+        with env_overlay.function_environment({**settings, "AWS_ACCESS_KEY_ID": "ASIAFIRSTFUNCTION000"}):
             again = dependencies.client_factory()
     finally:
         dependencies.reset()

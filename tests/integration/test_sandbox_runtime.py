@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from rootwatch_sandbox import runtime
+from rootwatch_sandbox.runtime import env_overlay
 
 from tests.integration import sandbox_handlers
 from tests.integration.sandbox_handlers import deploy_function, distributed_map_definition, run_to_completion
@@ -143,7 +144,7 @@ def test_function_environment_is_invisible_to_other_threads_during_an_invocation
     release = threading.Event()
 
     def invocation() -> None:
-        with runtime.function_environment({"ONLY_IN_FUNCTION": "yes", "HOME": None}):
+        with env_overlay.function_environment({"ONLY_IN_FUNCTION": "yes", "HOME": None}):
             seen_inside.extend([os.environ.get("ONLY_IN_FUNCTION"), os.getenv("HOME")])
             inside.set()
             release.wait(5)

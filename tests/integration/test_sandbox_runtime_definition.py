@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from rootwatch_sandbox import runtime
+from rootwatch_sandbox.runtime import definitions, stepfunctions_patches
 
 from infra.definition import DEFINITION_FILE
 
@@ -46,7 +47,7 @@ def test_moto_rejects_the_aws_definition_as_written() -> None:
 
 
 def test_express_children_and_integer_tolerance_become_what_moto_parses() -> None:
-    localized = runtime.localize_definition(_definition(_distributed_map()))
+    localized = definitions.localize_definition(_definition(_distributed_map()))
 
     state = localized["States"]["Map"]
     assert state["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
@@ -65,15 +66,15 @@ def test_result_writer_v2_config_is_dropped_and_a_writer_without_resource_goes_w
     )
     without_resource = _distributed_map(ResultWriter={"WriterConfig": {"OutputType": "JSON", "Transformation": "NONE"}})
 
-    kept = runtime.localize_definition(_definition(with_resource))["States"]["Map"]
-    dropped = runtime.localize_definition(_definition(without_resource))["States"]["Map"]
+    kept = definitions.localize_definition(_definition(with_resource))["States"]["Map"]
+    dropped = definitions.localize_definition(_definition(without_resource))["States"]["Map"]
 
     assert kept["ResultWriter"] == {
         "Resource": "arn:aws:states:::s3:putObject",
         "Parameters": {"Bucket": "bucket", "Prefix": "map-results"},
     }
     assert "ResultWriter" not in dropped
-    moto_parse(json.dumps(runtime.localize_definition(_definition(with_resource))))
+    moto_parse(json.dumps(definitions.localize_definition(_definition(with_resource))))
 
 
 def test_maps_nested_in_parallel_branches_and_map_processors_are_localized() -> None:
@@ -88,7 +89,7 @@ def test_maps_nested_in_parallel_branches_and_map_processors_are_localized() -> 
         },
     }
 
-    localized = runtime.localize_definition(definition)
+    localized = definitions.localize_definition(definition)
 
     branch_map = localized["States"]["Both"]["Branches"][0]["States"]["Map"]
     nested = branch_map["ItemProcessor"]["States"]["Inner"]
@@ -102,11 +103,11 @@ def test_localizing_is_idempotent_accepts_text_and_never_mutates_its_argument() 
     original = _definition(_distributed_map())
     untouched = copy.deepcopy(original)
 
-    once = runtime.localize_definition(original)
+    once = definitions.localize_definition(original)
 
     assert original == untouched
-    assert runtime.localize_definition(once) == once
-    assert runtime.localize_definition(json.dumps(original)) == once
+    assert definitions.localize_definition(once) == once
+    assert definitions.localize_definition(json.dumps(original)) == once
 
 
 def test_a_definition_moto_already_parses_is_unchanged() -> None:
@@ -114,7 +115,7 @@ def test_a_definition_moto_already_parses_is_unchanged() -> None:
     definition["States"]["Map"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "STANDARD"
     definition["States"]["Map"]["Parameters"] = {"ToleratedFailurePercentage": 7, "ExecutionType": "EXPRESS"}
 
-    assert runtime.localize_definition(definition) == definition
+    assert definitions.localize_definition(definition) == definition
 
 
 def test_the_projects_state_machine_parses_in_moto_once_localized() -> None:
@@ -129,18 +130,18 @@ def test_the_projects_state_machine_parses_in_moto_once_localized() -> None:
     }.items():
         text = text.replace("${" + name + "}", value)
 
-    moto_parse(json.dumps(runtime.without_item_batchers(runtime.localize_definition(text))))
+    moto_parse(json.dumps(definitions.without_item_batchers(definitions.localize_definition(text))))
 
 
 def test_a_definition_that_is_not_an_object_is_refused_naming_it() -> None:
     with pytest.raises(ValueError, match="definition"):
-        runtime.localize_definition("[1, 2]")
+        definitions.localize_definition("[1, 2]")
 
 
 def test_retry_waits_follow_the_retry_scale(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(runtime.time, "sleep", slept.append)
-    scaled = runtime._ScaledTime()
+    monkeypatch.setattr(stepfunctions_patches.time, "sleep", slept.append)
+    scaled = stepfunctions_patches._ScaledTime()
 
     runtime.set_retry_scale(0.001)
     scaled.sleep(4)

@@ -14,7 +14,7 @@ from rootwatch_sandbox import Sandbox
 from rootwatch_sandbox.cloudformation import HANDLERS, CloudAssembly, StackDeployment, deploy_assembly, synthesize
 from rootwatch_sandbox.cloudformation.intrinsics import Resolver
 from rootwatch_sandbox.deploy import deploy_stack
-from rootwatch_sandbox.runtime import localize_definition
+from rootwatch_sandbox.runtime.definitions import localize_definition
 
 from tests.integration.stack_context import PIPELINE, pipeline
 

@@ -173,7 +173,7 @@ def function(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Depl
 def state_machine(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
     """AWS::StepFunctions::StateMachine: the definition (inline, string or S3) with ``DefinitionSubstitutions``
     applied as CloudFormation does; the sandbox then localizes it for moto's interpreter."""
-    from rootwatch_sandbox.runtime import localize_definition
+    from rootwatch_sandbox.runtime.definitions import localize_definition
 
     sfn = ctx.client("stepfunctions")
     name = props.get("StateMachineName") or ctx.generated_name(logical_id, 80)
