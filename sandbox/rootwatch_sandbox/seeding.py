@@ -171,7 +171,7 @@ def set_root_credentials(body: dict[str, Any]) -> dict[str, Any]:
     certificates = _choices(body, "signing_certificates", KEY_STATUSES)
     password_last_used = _timestamp(body, "password_last_used")
     access_key_last_used = _timestamp(body, "access_key_last_used")
-    from rootwatch_sandbox.rootaccess import root_user_for
+    from rootwatch_sandbox.rootaccess.root_user import root_user_for
 
     with STATE.lock:
         current = root_user_for(account_id)

@@ -8,7 +8,8 @@ import random
 import pytest
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch_sandbox import demo_org
-from rootwatch_sandbox.rootaccess import _parse_assume_root, decode_page_token, encode_page_token
+from rootwatch_sandbox.rootaccess.organizations import decode_page_token, encode_page_token
+from rootwatch_sandbox.rootaccess.sts import _parse_assume_root
 from rootwatch_sandbox.rootstate import (
     Fault,
     RootAccessKey,
