@@ -1,8 +1,8 @@
 """`rootwatch scan`: a one-off org-wide audit from a workstation. No state, no alert (docs/contracts.md#command-line).
 
 Lists the organization's accounts, audits every ACTIVE member account through AssumeRoot with bounded
-concurrency (a thread pool; one botocore session and reused root clients, see rootwatch.aws.clients), and
-prints one AuditRecord per account: OK, ERROR (with AWS's message) or SKIPPED (management account,
+concurrency (the use case, ``rootwatch.services.scan``; this module parses the flags, renders and picks the
+exit code), and prints one AuditRecord per account: OK, ERROR (with AWS's message) or SKIPPED (management account,
 suspended, closed, ...). Because a scan keeps no state, ``appeared``/``disappeared`` are empty and
 ``first_audit`` is false.
 
@@ -16,23 +16,12 @@ import argparse
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-import botocore.session
-from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError, ProfileNotFound
-from rootwatch.aws.clients import DEFAULT_ROOT_SESSION_SECONDS, ClientFactory
+from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
 from rootwatch.aws.errors import classify
-from rootwatch.aws.organizations import (
-    MANAGEMENT_ACCOUNT,
-    Account,
-    MemberAccounts,
-    SkippedAccount,
-    list_member_accounts,
-)
-from rootwatch.aws.root_audit import audit_root_credentials, iso_utc
+from rootwatch.aws.organizations import MemberAccounts, list_member_accounts
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.findings import (
     DEFAULT_PASSWORD_UNUSED_DAYS,
@@ -46,9 +35,17 @@ from rootwatch.domain.findings import (
     findings_by_severity,
     findings_of,
 )
-from rootwatch.domain.outcomes import error_record, ok_record, skipped_record
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
 from rootwatch.domain.totals import run_totals
+from rootwatch.services.scan import (
+    DEFAULT_CONCURRENCY,
+    AccountSelectionError,
+    ScanInterrupted,
+    new_run_id,
+    scan_accounts,
+    select_accounts,
+    skipped_records,
+)
 
 from rootwatch_cli import (
     EXIT_FINDINGS,
@@ -60,11 +57,10 @@ from rootwatch_cli import (
     UsageError,
     aws_setup_problem,
 )
-from rootwatch_cli.common import account_ids_type, add_aws_args, add_fail_on_arg
+from rootwatch_cli.common import account_ids_type, add_aws_args, add_fail_on_arg, factory_from_args
 from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 
 LOG = logging.getLogger(__name__)
-DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
 #: Error kinds that mean "the caller or the org is misconfigured", not "this account failed".
 SETUP_ERROR_KINDS = frozenset({ErrorKind.ACCESS_DENIED, ErrorKind.FEATURE_DISABLED, ErrorKind.EXPIRED})
@@ -193,12 +189,15 @@ def run(args: argparse.Namespace) -> int:
             "or `rootwatch run --fail-on new` on the deployed pipeline"
         )
     output_args(args)
-    factory = _factory_from_args(args)
+    factory = factory_from_args(args, max_pool_connections=args.concurrency)
     try:
         org = list_member_accounts(factory)
     except (RootwatchError, BotoCoreError) as exc:
         return _setup_failure("cannot list the organization's accounts", exc)
-    to_audit, skipped = select_accounts(org, requested)
+    try:
+        to_audit, skipped = select_accounts(org, requested)
+    except AccountSelectionError as exc:
+        raise UsageError(f"--accounts: {exc}") from None
     LOG.debug("organization %s: %d accounts to audit, %d skipped", org.organization_id, len(to_audit), len(skipped))
 
     run_id, started = new_run_id()
@@ -226,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         args.abandon_threads = True
         return EXIT_INTERRUPTED
 
-    records = result + [skipped_record(run_id, iso_utc(started) or "", s.account, s.reason, s.message) for s in skipped]
+    records = result + skipped_records(run_id, started, skipped)
     records.sort(key=lambda r: r.account_id)
     _print_records(args, org, run_id, findings_by_severity(records, policy) if args.only_findings else records)
     print(summary_line(org, records, policy), file=sys.stderr)
@@ -250,120 +249,6 @@ def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, r
         else:
             render(rows, args.format, stream, columns=RECORD_COLUMNS)
     wrote_line(args.output, len(records), args.format, "record")
-
-
-def select_accounts(org: MemberAccounts, requested: Sequence[str] | None) -> tuple[list[Account], list[SkippedAccount]]:
-    """The accounts to audit and to record as SKIPPED; UsageError naming ids that are not in the org."""
-    if requested is None:
-        return list(org.to_audit), list(org.skipped)
-    unknown = [account_id for account_id in requested if org.find(account_id) is None]
-    if unknown:
-        raise UsageError(
-            f"--accounts: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not "
-            f"in organization {org.organization_id}"
-        )
-    wanted = set(requested)
-    to_audit, skipped = [a for a in org.to_audit if a.id in wanted], [s for s in org.skipped if s.account.id in wanted]
-    management = [s.account.id for s in skipped if s.reason == MANAGEMENT_ACCOUNT]
-    if management and not to_audit:
-        # Nothing requested can be audited: "0 audited, 1 skipped" with exit 0 would read as clean.
-        raise UsageError(
-            f"--accounts: {management[0]} is the management account of {org.organization_id}: sts:AssumeRoot only "
-            "targets member accounts, so its root user cannot be audited here; check it with "
-            "`aws iam get-account-summary` using the management account's own credentials "
-            "(AccountMFAEnabled, AccountAccessKeysPresent, ...)"
-        )
-    return to_audit, skipped
-
-
-def scan_accounts(
-    factory: ClientFactory,
-    accounts: Sequence[Account],
-    *,
-    run_id: str,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    duration_seconds: int = DEFAULT_ROOT_SESSION_SECONDS,
-    on_done: Callable[[AuditRecord], None] | None = None,
-) -> list[AuditRecord]:
-    """Audit ``accounts`` with at most ``concurrency`` in flight; one OK or ERROR record each.
-
-    The first account is audited alone: when the organization feature is disabled, AssumeRoot answers so
-    for every account, and ``FeatureDisabledError`` is raised once instead of producing one ERROR per
-    account. Should it appear later (the feature switched off mid-scan), the scan stops the same way.
-    """
-    if not accounts:
-        return []
-    stop = threading.Event()
-
-    def audit(account: Account) -> AuditRecord | None:
-        if stop.is_set():
-            return None
-        record = audit_account(factory, account, run_id=run_id, duration_seconds=duration_seconds)
-        if on_done is not None:
-            on_done(record)
-        return record
-
-    def abort_if_stopped(**_: object) -> None:
-        # A retry that waited out its backoff sends nothing once the scan is stopped (Ctrl-C, feature off).
-        if stop.is_set():
-            raise ScanStopped("scan stopped")
-
-    factory.register_event("before-send", abort_if_stopped)
-    records: list[AuditRecord] = []
-    pool: ThreadPoolExecutor | None = None
-    try:
-        first = audit(accounts[0])
-        assert first is not None
-        records.append(first)
-        _raise_if_feature_disabled(first, stop)
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rootwatch-scan")
-        futures: list[Future[AuditRecord | None]] = [pool.submit(audit, a) for a in accounts[1:]]
-        for future in as_completed(futures):  # O(n) overall, unlike repeated wait(FIRST_COMPLETED)
-            record = future.result()
-            if record is not None:
-                records.append(record)
-                _raise_if_feature_disabled(record, stop)
-    except KeyboardInterrupt:
-        # Ctrl-C: cancel what has not started, do not wait for what is in flight (throttling backoffs).
-        stop.set()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        raise ScanInterrupted(list(records), total=len(accounts)) from None
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
-    return records
-
-
-class ScanStopped(Exception):
-    """Raised inside an audit thread when the scan was stopped before its next AWS request."""
-
-
-class ScanInterrupted(Exception):
-    """Ctrl-C during a scan: ``records`` holds the accounts audited so far, of ``total``."""
-
-    def __init__(self, records: list[AuditRecord], *, total: int) -> None:
-        super().__init__(f"interrupted after {len(records)} of {total} accounts")
-        self.records = records
-        self.total = total
-
-
-def audit_account(
-    factory: ClientFactory, account: Account, *, run_id: str, duration_seconds: int = DEFAULT_ROOT_SESSION_SECONDS
-) -> AuditRecord:
-    """One account's record: OK with its credential state, or ERROR with the classified AWS error."""
-    try:
-        state = audit_root_credentials(factory, account.id, duration_seconds=duration_seconds)
-    except RootwatchError as exc:
-        return error_record(run_id, _now(), account, str(exc.kind), exc.message)
-    except BotoCoreError as exc:
-        if isinstance(exc, NoCredentialsError):
-            raise
-        error = classify(exc)
-        return error_record(run_id, _now(), account, str(error.kind), error.message)
-    record = ok_record(run_id, _now(), account, state)
-    LOG.debug("audited %s: root credentials %s", account.id, ", ".join(record.present_kinds()) or "none")
-    return record
 
 
 def table_row(record: AuditRecord, policy: Policy = DEFAULT_POLICY) -> dict[str, object]:
@@ -419,33 +304,6 @@ def feature_disabled_text(error: RootwatchError) -> str:
     )
 
 
-def new_run_id(now: datetime | None = None) -> tuple[str, datetime]:
-    """``scan-<UTC timestamp>`` (e.g. scan-20261122T060500Z) and the time it names."""
-    now = now or datetime.now(UTC)
-    return f"scan-{now.strftime('%Y%m%dT%H%M%SZ')}", now
-
-
-def _raise_if_feature_disabled(record: AuditRecord, stop: threading.Event) -> None:
-    if record.error_code == ErrorKind.FEATURE_DISABLED:
-        stop.set()
-        raise FeatureDisabledError(record.error_message or "feature disabled", operation="AssumeRoot")
-
-
-def _factory_from_args(args: argparse.Namespace) -> ClientFactory:
-    session = botocore.session.Session(profile=args.profile)
-    try:
-        session.get_scoped_config()  # an unknown --profile fails here, not at the first call
-        region = args.region or session.get_config_variable("region") or "us-east-1"
-    except ProfileNotFound as exc:
-        raise UsageError(f"--profile: {exc}") from exc
-    return ClientFactory(
-        region=region,
-        endpoint_url=args.endpoint_url or None,
-        botocore_session=session,
-        max_pool_connections=args.concurrency,
-    )
-
-
 def _setup_failure(what: str, exc: BaseException) -> int:
     problem = aws_setup_problem(exc)
     if problem is not None:
@@ -458,10 +316,6 @@ def _setup_failure(what: str, exc: BaseException) -> int:
     if error.aws_code in SETUP_AWS_CODES:  # already classified, so aws_setup_problem could not see the code
         return EXIT_USAGE
     return EXIT_UNEXPECTED
-
-
-def _now() -> str:
-    return iso_utc(datetime.now(UTC)) or ""
 
 
 @dataclass

@@ -43,7 +43,6 @@ class Settings(BaseModel):
     audit_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     history_ttl_days: int = Field(default=400, ge=1, le=3650)
     exemptions_json: str | None = None
-    endpoint_url: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "adaptive"
     max_attempts: int = Field(default=5, ge=1, le=20)
     #: rootwatch.domain.findings ``password_unused``: a root password unused this many days is a finding.
@@ -63,7 +62,6 @@ class Settings(BaseModel):
             "topic_arn": environ["TOPIC_ARN"],
             "audit_region": environ["AUDIT_REGION"],
             "exemptions_json": environ.get("ROOTWATCH_EXEMPTIONS") or None,
-            "endpoint_url": environ.get("AWS_ENDPOINT_URL") or None,
         }
         optional = {
             "HISTORY_TTL_DAYS": "history_ttl_days",
@@ -84,7 +82,6 @@ _VARIABLES = (
     *REQUIRED,
     "HISTORY_TTL_DAYS",
     "ROOTWATCH_EXEMPTIONS",
-    "AWS_ENDPOINT_URL",
     "AWS_RETRY_MODE",
     "AWS_MAX_ATTEMPTS",
     "PASSWORD_UNUSED_DAYS",

@@ -23,18 +23,23 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rootwatch.domain.alert import RunFailure, compose_alert
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
+from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
 from rootwatch.domain.findings import DEFAULT_POLICY, Policy, finding_counts
 from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
 from rootwatch.domain.records import AuditRecord, AuditStatus
+from rootwatch.domain.timestamps import iso_utc
 from rootwatch.domain.totals import run_totals
+from rootwatch.services.ports import AlertPublisher, AuditRecorder, ClientSource, ManifestWriter, RunResults, RunStore
 
-ROOT_CREDENTIALS_FEATURE = "RootCredentialsManagement"
+if TYPE_CHECKING:
+    from rootwatch.aws.clients import ClientFactory
+
 NOT_AUDITED = "NOT_AUDITED"
 RUN_FAILED = "RUN_FAILED"
 
@@ -92,17 +97,9 @@ class RunSummary:
         return dict(self.__dict__)
 
 
-def iso_utc(moment: datetime) -> str:
-    """ISO-8601 UTC with a Z, to the second: the form of ``scanned_at``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def normalise_timestamp(value: str) -> str:
     """An execution start time (any ISO-8601 form) as ``YYYY-MM-DDTHH:MM:SSZ``; ValueError when unreadable."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return iso_utc(moment)
+    return iso_utc(value)
 
 
 # --- PrepareRun ------------------------------------------------------------------------------------
@@ -122,16 +119,18 @@ def check_root_credentials_feature(iam_client: Any) -> str:
         answer = iam_client.list_organizations_features()
     except ClientError as exc:
         raise classify(exc, "ListOrganizationsFeatures") from exc
-    if ROOT_CREDENTIALS_FEATURE not in answer.get("EnabledFeatures", []):
+    if ROOT_CREDENTIALS_MANAGEMENT not in answer.get("EnabledFeatures", []):
         raise FeatureDisabledError(
-            f"{ROOT_CREDENTIALS_FEATURE} is not enabled for organization {answer.get('OrganizationId', '?')}: "
+            f"{ROOT_CREDENTIALS_MANAGEMENT} is not enabled for organization {answer.get('OrganizationId', '?')}: "
             "rootwatch cannot call AssumeRoot on any member account",
             operation="ListOrganizationsFeatures",
         )
     return str(answer.get("OrganizationId") or "")
 
 
-def prepare_run(run_id: str, scanned_at: str, *, factory: Any, store: Any, results: Any) -> PreparedRun:
+def prepare_run(
+    run_id: str, scanned_at: str, *, factory: ClientFactory, store: AuditRecorder, results: ManifestWriter
+) -> PreparedRun:
     """Check the org feature, list the accounts, write the manifest, record the skipped accounts."""
     from rootwatch.aws.organizations import list_member_accounts
 
@@ -161,7 +160,7 @@ def audit_account(
     account: Account,
     *,
     audit: Auditor,
-    store: Any,
+    store: AuditRecorder,
     final_attempt: bool = True,
     exemptions: Sequence[Exemption] = (),
 ) -> AuditRecord:
@@ -202,7 +201,7 @@ def compact(record: AuditRecord) -> dict[str, Any]:
 # --- FinishRun -------------------------------------------------------------------------------------
 
 
-def organization_of(factory: Any, *, on_error: Callable[[str], None] | None = None) -> tuple[str | None, str]:
+def organization_of(factory: ClientSource, *, on_error: Callable[[str], None] | None = None) -> tuple[str | None, str]:
     """(organization id, management account id) from DescribeOrganization; (None, "") when unreadable.
 
     Used only when PrepareRun failed, so that the run's one alert still says which organization. A failure
@@ -239,9 +238,9 @@ def finish_run(
     run_id: str,
     scanned_at: str,
     *,
-    store: Any,
-    results: Any,
-    notifier: Any,
+    store: RunStore,
+    results: RunResults,
+    notifier: AlertPublisher,
     prepared: Mapping[str, Any] | None = None,
     failure: Mapping[str, Any] | None = None,
     organization_id: str | None = None,
@@ -309,7 +308,9 @@ def finish_run(
     return summary
 
 
-def reconcile(run_id: str, scanned_at: str, *, store: Any, manifest: list[Mapping[str, Any]]) -> list[AuditRecord]:
+def reconcile(
+    run_id: str, scanned_at: str, *, store: RunStore, manifest: Sequence[Mapping[str, Any]]
+) -> list[AuditRecord]:
     """The run's records, with an ERROR/NOT_AUDITED record stored for each manifest account that has none."""
     records = {r.account_id: r for r in store.run_records(run_id)}
     for entry in manifest:
