@@ -16,8 +16,8 @@ from moto.organizations import utils as org_utils
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 
 from rootwatch_sandbox import orgview
+from rootwatch_sandbox.builders import apply_account_state, build_root_user, describe_root_user
 from rootwatch_sandbox.rootstate import ORGANIZATION_FEATURES, STATE
-from rootwatch_sandbox.seeding import apply_account_state, build_root_user, describe_root_user
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

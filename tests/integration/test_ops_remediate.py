@@ -12,8 +12,8 @@ import botocore.client
 import pytest
 from rootwatch_cli import main
 from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
+from rootwatch_sandbox.builders import describe_root_user
 from rootwatch_sandbox.rootstate import STATE
-from rootwatch_sandbox.seeding import describe_root_user
 
 from tests.integration.stack_context import PIPELINE, pipeline
 
