@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import botocore.session
 from botocore.exceptions import ProfileNotFound
@@ -46,6 +47,15 @@ def factory_from_args(args: argparse.Namespace, *, max_pool_connections: int = 1
         botocore_session=session,
         max_pool_connections=max_pool_connections,
     )
+
+
+def boto3_client(factory: ClientFactory, service: str) -> Any:
+    """A boto3 client (with boto3's additions, e.g. S3 ``download_file``) on ``factory``'s session, region and
+    endpoint: for the few callers that need more than ``factory.client``'s botocore client."""
+    import boto3
+
+    session = boto3.Session(botocore_session=factory.session)
+    return session.client(service, region_name=factory.region, endpoint_url=factory.endpoint_url)
 
 
 def parse_account_ids(value: str, *, flag: str = "--accounts") -> list[str]:

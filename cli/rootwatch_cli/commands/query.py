@@ -29,7 +29,7 @@ from rootwatch_cli.analytics.catalog import (
 )
 from rootwatch_cli.analytics.engine import Engine
 from rootwatch_cli.analytics.local import QueryResult
-from rootwatch_cli.common import add_aws_args, factory_from_args
+from rootwatch_cli.common import add_aws_args, boto3_client, factory_from_args
 from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 
 SOURCE_HELP = (
@@ -73,7 +73,7 @@ def open_backend(args: argparse.Namespace) -> Iterator[Engine]:
         from rootwatch_cli.analytics.download import download_results, find_results_bucket
         from rootwatch_cli.analytics.local import DuckDBBackend
 
-        client = factory_from_args(args).client("s3")
+        client = boto3_client(factory_from_args(args), "s3")
         bucket = args.bucket or _checked(lambda: find_results_bucket(client))
         with tempfile.TemporaryDirectory(prefix="rootwatch-results-") as folder:
             count = _checked(lambda: download_results(client, bucket, folder))
@@ -89,7 +89,7 @@ def open_backend(args: argparse.Namespace) -> Iterator[Engine]:
     elif args.athena:
         from rootwatch_cli.analytics.athena import DEFAULT_DATABASE, DEFAULT_TABLE, DEFAULT_WORKGROUP, AthenaBackend
 
-        client = factory_from_args(args).client("athena")
+        client = boto3_client(factory_from_args(args), "athena")
         athena = AthenaBackend(
             client,
             workgroup=args.workgroup or DEFAULT_WORKGROUP,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from moto.core.responses import BaseResponse
+from rootwatch.domain.features import ROOT_SESSIONS_NOT_ENABLED as ROOT_SESSIONS_NOT_ENABLED
+from rootwatch.domain.features import SERVICE_NOT_ENABLED as SERVICE_NOT_ENABLED
 
 from rootwatch_sandbox.sandbox_errors import DENY_CODE, SandboxError, deny_code
 
-#: AWS's observed messages, word for word (docs/aws-behaviour.md).
-SERVICE_NOT_ENABLED = "Service not enabled for AWS Organizations."
-ROOT_SESSIONS_NOT_ENABLED = "Root sessions feature is not enabled for your AWS Organization."
+#: AWS's observed messages, word for word (docs/aws-behaviour.md); the feature ones come from the core.
 EXPIRED_TOKEN = "The security token included in the request is expired"  # noqa: S105 - an error message
 
 #: moto service name -> IAM action prefix, where they differ.
