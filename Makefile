@@ -1,4 +1,8 @@
-# Entry points: make demo | make test | make lint | make bench | make synth | make check-prowler
+# Entry points: make demo | make test | make test-fast | make coverage | make lint | make bench | make synth
+#               | make check-prowler
+# make test-fast: the inner loop, every test not marked slow (tests/conftest.py marks slow what synthesizes the
+# CDK app, deploys the stack or runs the pipeline end to end, and the scan tests). make test runs them all;
+# make coverage runs make test's tests with coverage of rootwatch, rootwatch_cli, rootwatch_sandbox and infra.
 # Each target builds .venv from the repo's own pinned files when it is missing or stale.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -10,7 +14,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.rootwatch-installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: venv demo test lint bench synth clean browser check-prowler
+.PHONY: venv demo test test-fast coverage lint bench synth clean browser check-prowler
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +30,15 @@ demo: $(STAMP)
 
 test: $(STAMP) $(CHECKOV_STAMP) browser
 	ROOTWATCH_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not prowler"
+
+test-fast: $(STAMP) browser
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not slow and not prowler"
+
+COVERAGE_ARGS := --cov=rootwatch --cov=rootwatch_cli --cov=rootwatch_sandbox --cov=infra --cov-report=term:skip-covered
+
+coverage: $(STAMP) $(CHECKOV_STAMP) browser
+	ROOTWATCH_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not prowler" \
+	  $(COVERAGE_ARGS)
 
 # checkov (pinned in requirements-checkov.txt, its own venv because its boto3/botocore/packaging pins conflict
 # with ours; ~30 s to install) scans the synthesized template in tests/infra/test_quality_gates.py.
@@ -72,4 +85,4 @@ synth: $(STAMP)
 	npx cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) $(PROWLER_VENV) $(CHECKOV_VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PROWLER_VENV) $(CHECKOV_VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,9 +1,12 @@
-"""Shared fixtures: a fresh in-process sandbox per test."""
+"""Shared fixtures: a fresh in-process sandbox per test; which tests are ``slow`` (``make test-fast`` skips them)."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,51 @@ def _no_terminal_size_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
     how the tests were started. A test about widths sets COLUMNS itself."""
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.delenv("LINES", raising=False)
+
+
+#: Fixtures that synthesize the CDK app (tests/infra/conftest.py: one cdk-nag synth per session, ~15 s on 2 cores).
+SLOW_FIXTURES = frozenset({"synthesized"})
+#: Calls that build or synthesize the CDK app (a jsii/node process and the Lambda asset: seconds each, per
+#: context and worker), made by a test itself or by any fixture it uses: deploy_stack deploys a synthesized stack.
+#: So does the CLI's `sandbox deploy` given no --assembly: `main(["sandbox", "deploy", "--endpoint-url", url])`.
+SLOW_CALLS = re.compile(
+    r"\b(?:deploy_stack|synthesize|build_app)\(|\"sandbox\", \"deploy\", \"--endpoint-url\", [\w.]+\]"
+)
+#: End-to-end files: each test deploys the stack and runs its state machine (or the demo, or a scan) over an
+#: organization. test_pipeline_store.py tests the pipeline's adapters against the sandbox, without the state
+#: machine, in seconds: it stays in the fast set.
+SLOW_FILES = ("test_pipeline_*.py", "test_scan*.py")
+FAST_FILES = ("test_pipeline_store.py",)
+
+
+def _source(function: object) -> str:
+    try:
+        return inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return ""
+
+
+def _is_slow(item: pytest.Item, sources: dict[object, str]) -> bool:
+    path = Path(str(item.path))
+    if any(path.match(pattern) for pattern in SLOW_FILES) and not any(path.match(name) for name in FAST_FILES):
+        return True
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    if fixture_info is None:
+        return False
+    if SLOW_FIXTURES & set(fixture_info.names_closure):
+        return True
+    functions = [getattr(item, "function", None)]
+    functions += [d.func for defs in fixture_info.name2fixturedefs.values() for d in defs]
+    for function in functions:
+        if function is not None and function not in sources:
+            sources[function] = _source(function)
+    return any(function is not None and SLOW_CALLS.search(sources[function]) for function in functions)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``slow`` what synthesizes the CDK app or runs the pipeline end to end: ``make test-fast`` runs
+    ``-m "not slow and not prowler"`` (every unit test and the fast integration tests), ``make test`` everything."""
+    sources: dict[object, str] = {}
+    for item in items:
+        if _is_slow(item, sources):
+            item.add_marker(pytest.mark.slow)
