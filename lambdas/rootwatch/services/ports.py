@@ -19,6 +19,12 @@ class ClientSource(Protocol):
     def client(self, service: str) -> Any: ...
 
 
+class FeaturesReader(Protocol):
+    """An IAM client, as PrepareRun uses it: ``ListOrganizationsFeatures``."""
+
+    def list_organizations_features(self) -> Mapping[str, Any]: ...
+
+
 class AuditRecorder(Protocol):
     """Stores one audit record and returns it with its transition (``StatusStore.record_audit``)."""
 

@@ -35,7 +35,15 @@ from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_
 from rootwatch.domain.records import AuditRecord, AuditStatus
 from rootwatch.domain.timestamps import iso_utc
 from rootwatch.domain.totals import run_totals
-from rootwatch.services.ports import AlertPublisher, AuditRecorder, ClientSource, ManifestWriter, RunResults, RunStore
+from rootwatch.services.ports import (
+    AlertPublisher,
+    AuditRecorder,
+    ClientSource,
+    FeaturesReader,
+    ManifestWriter,
+    RunResults,
+    RunStore,
+)
 
 if TYPE_CHECKING:
     from rootwatch.aws.clients import ClientFactory
@@ -105,7 +113,7 @@ def normalise_timestamp(value: str) -> str:
 # --- PrepareRun ------------------------------------------------------------------------------------
 
 
-def check_root_credentials_feature(iam_client: Any) -> str:
+def check_root_credentials_feature(iam_client: FeaturesReader) -> str:
     """The organization id, after checking RootCredentialsManagement is enabled.
 
     Raises ``FeatureDisabledError`` when it is not, and the classified error when the call fails
