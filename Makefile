@@ -1,7 +1,8 @@
 # Entry points: make demo | make test | make test-fast | make coverage | make lint | make bench | make synth
 #               | make check-prowler
-# make test-fast: the inner loop, every test not marked slow (tests/conftest.py marks slow what synthesizes the
-# CDK app, deploys the stack or runs the pipeline end to end, and the scan tests). make test runs them all;
+# make test-fast: the inner loop, every test not marked slow. tests/conftest.py marks slow what synthesizes the
+# CDK app or deploys the stack, starts a sandbox server, or runs end to end (integration/test_pipeline_*,
+# test_scan*, test_ops_*); all unit tests run. make test runs everything but Prowler (make check-prowler);
 # make coverage runs make test's tests with coverage of rootwatch, rootwatch_cli, rootwatch_sandbox and infra.
 # Each target builds .venv from the repo's own pinned files when it is missing or stale.
 SHELL := /bin/bash

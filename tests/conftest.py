@@ -47,19 +47,22 @@ def _no_terminal_size_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LINES", raising=False)
 
 
-#: Fixtures that synthesize the CDK app (tests/infra/conftest.py: one cdk-nag synth per session, ~15 s on 2 cores).
-SLOW_FIXTURES = frozenset({"synthesized"})
-#: Calls that build or synthesize the CDK app (a jsii/node process and the Lambda asset: seconds each, per
-#: context and worker), made by a test itself or by any fixture it uses: deploy_stack deploys a synthesized stack.
-#: So does the CLI's `sandbox deploy` given no --assembly: `main(["sandbox", "deploy", "--endpoint-url", url])`.
+#: Fixtures that make a test slow: one synthesizes the CDK app (tests/infra/conftest.py: one cdk-nag synth per
+#: session, ~15 s on 2 cores); the other serves a sandbox over HTTP (a server thread and real HTTP per call).
+SLOW_FIXTURES = frozenset({"synthesized", "exported_sandbox_server"})
+#: Calls that make a test slow, made by the test itself or by any fixture it uses: building or synthesizing the
+#: CDK app (a jsii/node process and the Lambda asset: seconds each, per context and worker; deploy_stack deploys a
+#: synthesized stack, and so does the CLI's `sandbox deploy` given no --assembly), and starting a sandbox server.
 SLOW_CALLS = re.compile(
-    r"\b(?:deploy_stack|synthesize|build_app)\(|\"sandbox\", \"deploy\", \"--endpoint-url\", [\w.]+\]"
+    r"\b(?:deploy_stack|synthesize|build_app|SandboxServer)\("
+    r"|\"sandbox\", \"deploy\", \"--endpoint-url\", [\w.]+\]"
 )
-#: End-to-end files: each test deploys the stack and runs its state machine (or the demo, or a scan) over an
-#: organization. test_pipeline_store.py tests the pipeline's adapters against the sandbox, without the state
-#: machine, in seconds: it stays in the fast set.
-SLOW_FILES = ("test_pipeline_*.py", "test_scan*.py")
-FAST_FILES = ("test_pipeline_store.py",)
+#: End-to-end files. test_pipeline_*: each test deploys the stack and runs its state machine (or the demo) over
+#: an organization; test_scan*: a scan of a whole organization; test_ops_*: an operation (enable, doctor,
+#: remediate, unlock) run through the CLI against a seeded organization. test_pipeline_store.py tests the
+#: pipeline's adapters against the sandbox, without the state machine, in seconds: it stays in the fast set.
+SLOW_FILES = ("integration/test_pipeline_*.py", "integration/test_scan*.py", "integration/test_ops_*.py")
+FAST_FILES = ("integration/test_pipeline_store.py",)
 
 
 def _source(function: object) -> str:
