@@ -81,7 +81,7 @@ def test_reappearance_names_account_and_credential_and_leaves_unchanged_accounts
     alert = compose_alert(records, **RUN)
     assert isinstance(alert, Alert)
     assert alert.document["reappeared"] == [
-        {"account_id": "111111111111", "account_name": "prod-payments", "credentials": ["password"]}
+        {"account_id": "111111111111", "account_name": "prod-payments", "ou_path": None, "credentials": ["password"]}
     ]
     assert "prod-payments (111111111111)" in alert.subject and "password" in alert.subject
     assert "o-abc123" in alert.subject
@@ -109,7 +109,7 @@ def test_alert_json_follows_the_v1_contract_exactly():
     ]
     assert alert.document["schema"] == SCHEMA
     assert alert.document["new_with_credentials"] == [
-        {"account_id": "111111111111", "account_name": "a", "credentials": ["access_keys"]}
+        {"account_id": "111111111111", "account_name": "a", "ou_path": None, "credentials": ["access_keys"]}
     ]
     assert alert.document["totals"] == {
         "accounts": 2,
@@ -144,6 +144,7 @@ def test_scp_denial_is_listed_with_aws_message_cause_and_fix():
         {
             "account_id": "222222222222",
             "account_name": "locked-down",
+            "ou_path": None,
             "error_code": "ACCESS_DENIED",
             "error_message": SCP_MESSAGE,
         }
@@ -171,7 +172,7 @@ def test_exempt_kinds_do_not_alert_but_other_kinds_on_the_same_account_do():
     exempt = {"111111111111": {"password"}, "222222222222": {"password"}}
     alert = compose_alert(records, exempt_kinds=exempt, **RUN)
     assert alert.document["reappeared"] == [
-        {"account_id": "222222222222", "account_name": "b", "credentials": ["access_keys"]}
+        {"account_id": "222222222222", "account_name": "b", "ou_path": None, "credentials": ["access_keys"]}
     ]
     assert compose_alert(records[:1], exempt_kinds=exempt, **RUN) is None
 
@@ -234,3 +235,25 @@ def test_up_to_the_cap_every_account_and_the_id_list_command_are_shown():
     assert text.count("  - acct-") == TEXT_LIST_MAX and "more (see" not in text
     assert f"{REMEDIATE_COMMAND} {','.join(r.account_id for r in few)}" in text
     assert REMEDIATE_ALL_COMMAND not in text
+
+
+def test_each_account_entry_carries_its_ou_path_and_the_text_shows_it_after_the_name():
+    from dataclasses import replace
+
+    records = [
+        replace(
+            ok("111111111111", "prod-payments", kinds=["password"], appeared=["password"]),
+            ou_path="Root/Workloads/Prod",
+        ),
+        replace(error("222222222222", "sandbox-7", "ACCESS_DENIED", SCP_MESSAGE), ou_path="Root/Sandbox"),
+        ok("333333333333", "legacy", kinds=["access_keys"], first_audit=True),  # a record from before the OU walk
+    ]
+    alert = compose_alert(records, **RUN)
+    assert alert is not None
+    assert alert.document["reappeared"][0]["ou_path"] == "Root/Workloads/Prod"
+    assert alert.document["audit_errors"][0]["ou_path"] == "Root/Sandbox"
+    assert alert.document["new_with_credentials"][0]["ou_path"] is None
+    assert "  - prod-payments (111111111111) in Root/Workloads/Prod: password" in alert.text
+    assert "  - sandbox-7 (222222222222) in Root/Sandbox: ACCESS_DENIED" in alert.text
+    assert "  - legacy (333333333333): " in alert.text
+    assert "Root/" not in alert.subject  # the subject keeps its 100 characters for what happened

@@ -53,7 +53,7 @@ RUN_TTL_DAYS = 35
 
 #: Record fields that hold what an OK audit learned; an ERROR or SKIPPED audit never overwrites them.
 _KNOWN_FIELDS = STATE_RECORD_FIELDS  # derived from RootCredentialState, never listed again
-_ACCOUNT_FIELDS = ("account_name", "account_email", "account_state")
+_ACCOUNT_FIELDS = ("account_name", "account_email", "account_state", "ou_path")
 
 
 def latest_pk(account_id: str) -> str:

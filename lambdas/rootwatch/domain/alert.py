@@ -167,6 +167,7 @@ def compose_alert(
                 {
                     "account_id": record.account_id,
                     "account_name": record.account_name,
+                    "ou_path": record.ou_path,
                     "error_code": record.error_code or "UNKNOWN",
                     "error_message": record.error_message or "",
                 }
@@ -206,7 +207,12 @@ def compose_alert(
 
 
 def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"account_id": record.account_id, "account_name": record.account_name, "credentials": kinds}
+    entry: dict[str, Any] = {
+        "account_id": record.account_id,
+        "account_name": record.account_name,
+        "ou_path": record.ou_path,
+        "credentials": kinds,
+    }
     return entry | _state_note(record)
 
 
@@ -217,6 +223,7 @@ def _recommendations(record: AuditRecord, policy: Policy, covered: Collection[st
         {
             "account_id": record.account_id,
             "account_name": record.account_name,
+            "ou_path": record.ou_path,
             "finding": kind.key,
             "label": kind.text(policy),
             "severity": str(kind.severity),
@@ -235,9 +242,12 @@ def _state_note(record: AuditRecord) -> dict[str, Any]:
 # --- subject ---------------------------------------------------------------------------------------
 
 
-def _name(entry: Mapping[str, Any]) -> str:
+def _name(entry: Mapping[str, Any], *, with_path: bool = False) -> str:
+    """``name (id)``; in the body (``with_path``) ``name (id) in Root/Workloads/Prod``; then any state note."""
     name = entry.get("account_name")
     shown = f"{name} ({entry['account_id']})" if name else str(entry["account_id"])
+    if with_path and entry.get("ou_path"):
+        shown = f"{shown} in {entry['ou_path']}"
     note = entry.get("account_state_note")
     return f"{shown} [{note}]" if note else shown
 
@@ -375,14 +385,14 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         lines.append(f"ROOT CREDENTIALS APPEARED ({plural(len(doc['reappeared']), 'account')})")
         lines.append("Absent at these accounts' last successful audit, present now:")
         shown, more = _capped(doc["reappeared"])
-        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in shown] + more
+        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])}" for e in shown] + more
         lines.append("")
     if doc["new_with_credentials"]:
         lines.append(
             f"NEWLY AUDITED ACCOUNTS WITH ROOT CREDENTIALS ({plural(len(doc['new_with_credentials']), 'account')})"
         )
         shown, more = _capped(doc["new_with_credentials"])
-        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])}" for e in shown] + more
+        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])}" for e in shown] + more
         lines.append("")
     account_errors = [
         e
@@ -394,7 +404,7 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         shown, more = _capped(account_errors, see="`rootwatch query audit_errors` or the report")
         for entry in shown:
             cause, fix = error_advice(entry["error_code"], entry["error_message"])
-            lines.append(f"  - {_name(entry)}: {entry['error_code']}")
+            lines.append(f"  - {_name(entry, with_path=True)}: {entry['error_code']}")
             if entry["error_message"]:
                 lines.append(f"      AWS said: {entry['error_message']}")
             lines.append(f"      Cause: {cause}.")
@@ -426,14 +436,14 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         lines.append(f"RECOMMENDATIONS ({plural(len(doc['recommendations']), 'finding')}, no alert by themselves)")
         shown, more = _capped(doc["recommendations"])
         for entry in shown:
-            lines.append(f"  - {_name(entry)}: {entry['label']} ({entry['severity']})")
+            lines.append(f"  - {_name(entry, with_path=True)}: {entry['label']} ({entry['severity']})")
             lines.append(f"      What to do: {entry['remediation']}.")
         lines += more
         lines.append("")
     if doc["resolved"]:
         lines.append("Resolved since the last audit (no action needed):")
         shown, more = _capped(doc["resolved"])
-        lines += [f"  - {_name(e)}: {_kinds_text(e['credentials'])} removed" for e in shown] + more
+        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])} removed" for e in shown] + more
         lines.append("")
     t = doc["totals"]
     lines.append(

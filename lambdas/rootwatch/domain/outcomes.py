@@ -21,9 +21,11 @@ class Account:
     name: str | None = None
     email: str | None = None
     state: str | None = None
+    #: The OUs from the root down, "Root/Workloads/Prod" (None when not listed by the OU walk).
+    ou_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "email": self.email, "state": self.state}
+        return {"id": self.id, "name": self.name, "email": self.email, "state": self.state, "ou_path": self.ou_path}
 
 
 def _base(run_id: str, scanned_at: str, account: Account, status: AuditStatus) -> dict[str, Any]:
@@ -35,6 +37,7 @@ def _base(run_id: str, scanned_at: str, account: Account, status: AuditStatus) -
         "account_email": account.email,
         "account_state": account.state,
         "status": status,
+        "ou_path": account.ou_path,
     }
 
 

@@ -76,6 +76,7 @@ class AuditRecord:
     first_audit: bool = False
     exempt: bool = False
     exemption_reason: str | None = None
+    ou_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with every contract field, in contract order."""
@@ -122,6 +123,8 @@ RECORD_FIELDS: tuple[FieldSpec, ...] = (
     # older objects, which lack them, still read (the columns come back null).
     FieldSpec("exempt", "boolean", "every credential present is covered by an exemption in effect that day"),
     FieldSpec("exemption_reason", "string", "why: the reason and expiry of each exemption that applied"),
+    # Added by the OU walk (rootwatch.aws.organizations), appended at the end for the same reason.
+    FieldSpec("ou_path", "string", "the account's OU path from Organizations, Root/Workloads/Prod"),
 )
 
 assert tuple(f.name for f in RECORD_FIELDS) == tuple(f.name for f in fields(AuditRecord)), "record fields drifted"

@@ -53,6 +53,7 @@ class AccountItem(_Event):
     name: str | None = None
     email: str | None = None
     state: str | None = None
+    ou_path: str | None = None  # absent in a manifest written before the OU walk
 
 
 class AuditAccountEvent(_Timestamped):

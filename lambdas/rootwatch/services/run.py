@@ -324,7 +324,7 @@ def reconcile(
     for entry in manifest:
         if entry["id"] in records:
             continue
-        account = Account(entry["id"], entry.get("name"), entry.get("email"), entry.get("state"))
+        account = Account(entry["id"], entry.get("name"), entry.get("email"), entry.get("state"), entry.get("ou_path"))
         message = "no audit result was stored for this account in this run (the audit failed or timed out)"
         records[account.id] = store.record_audit(error_record(run_id, scanned_at, account, NOT_AUDITED, message))
     return sorted(records.values(), key=lambda r: r.account_id)
