@@ -15,11 +15,11 @@ import json
 import re
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rootwatch.domain.exemptions import ExemptionError, parse_exemptions
-from rootwatch.domain.findings import DEFAULT_PASSWORD_UNUSED_DAYS, MAX_PASSWORD_UNUSED_DAYS, MIN_PASSWORD_UNUSED_DAYS
+from rootwatch.domain.findings import THRESHOLDS, Policy
 
 PREFIX = "rootwatch:"
 
@@ -65,7 +65,7 @@ CONFIG_KEYS = tuple(
         "metricsEnabled",
         "sdkRetryMode",
         "sdkMaxAttempts",
-        "passwordUnusedDays",
+        *(threshold.context_key for threshold in THRESHOLDS),
     )
 )
 
@@ -111,8 +111,17 @@ class RootwatchConfig:
     sdk_max_attempts: int = 3
     #: Accounts per Express child (ItemBatcher.MaxItemsPerBatch); audits in flight = this x map_max_concurrency.
     map_batch_size: int = 40
-    #: The finding "password unused for N+ days" (rootwatch.domain.findings; PASSWORD_UNUSED_DAYS).
-    password_unused_days: int = DEFAULT_PASSWORD_UNUSED_DAYS
+    #: The rules' thresholds by name (rootwatch.domain.findings.THRESHOLDS: key, default, bounds).
+    thresholds: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> Policy:
+        """The thresholds as the rules read them."""
+        return Policy.from_values(self.thresholds)
+
+    def threshold_environment(self) -> dict[str, str]:
+        """The functions' environment variables for the thresholds (``PASSWORD_UNUSED_DAYS``, ...)."""
+        return {t.env: str(self.thresholds.get(t.name, t.default)) for t in THRESHOLDS}
 
     @property
     def exemptions_json(self) -> str:
@@ -324,10 +333,13 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         metrics_enabled=_bool("metricsEnabled", _get(context, "metricsEnabled", True)),
         sdk_retry_mode=_choice("sdkRetryMode", _get(context, "sdkRetryMode", "adaptive"), SDK_RETRY_MODES),
         sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 3), 1, MAX_SDK_ATTEMPTS),
-        password_unused_days=_int(
-            "passwordUnusedDays",
-            _get(context, "passwordUnusedDays", DEFAULT_PASSWORD_UNUSED_DAYS),
-            MIN_PASSWORD_UNUSED_DAYS,
-            MAX_PASSWORD_UNUSED_DAYS,
-        ),
+        thresholds={
+            threshold.name: _int(
+                threshold.context_key,
+                _get(context, threshold.context_key, threshold.default),
+                threshold.minimum,
+                threshold.maximum,
+            )
+            for threshold in THRESHOLDS
+        },
     )

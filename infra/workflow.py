@@ -80,8 +80,8 @@ class Workflow(Construct):
             # botocore's own retries before a throttle reaches the state machine's Retry (handlers/settings.py).
             "AWS_RETRY_MODE": config.sdk_retry_mode,
             "AWS_MAX_ATTEMPTS": str(config.sdk_max_attempts),
-            # The finding "password unused for N+ days" (rootwatch.domain.findings), read by FinishRun's alert.
-            "PASSWORD_UNUSED_DAYS": str(config.password_unused_days),
+            # The rules' thresholds (rootwatch.domain.findings.THRESHOLDS), read by FinishRun's alert.
+            **config.threshold_environment(),
             # Belt and braces: the global STS endpoint does not serve AssumeRoot (docs/aws-behaviour.md).
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
         }

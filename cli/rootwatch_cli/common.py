@@ -13,6 +13,7 @@ import botocore.session
 from botocore.exceptions import ProfileNotFound
 from rootwatch.aws.clients import DEFAULT_REGION, ClientFactory, RedactCredentials
 from rootwatch.domain.account_ids import is_account_id
+from rootwatch.domain.findings import THRESHOLDS, Policy, Threshold
 
 from rootwatch_cli import UsageError
 
@@ -158,3 +159,31 @@ def add_fail_on_arg(parser: argparse.ArgumentParser, *, new_help: str) -> None:
         help=f"exit 3 on: any finding (root credentials, audit errors; the default), {new_help}, or none "
         "(exit 0 whatever is found; usage and setup errors still exit 2)",
     )
+
+
+def add_threshold_args(parser: argparse.ArgumentParser) -> None:
+    """One flag per threshold of the rules (rootwatch.domain.findings.THRESHOLDS): ``--password-unused-days N``."""
+    for threshold in THRESHOLDS:
+        parser.add_argument(
+            threshold.flag,
+            metavar="N",
+            type=_threshold_type(threshold),
+            default=threshold.default,
+            help=f"{threshold.meaning}, {threshold.minimum}-{threshold.maximum} (default: {threshold.default}, "
+            f"as the stack's rootwatch:{threshold.context_key})",
+        )
+
+
+def _threshold_type(threshold: Threshold) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return threshold.parse(text)
+        except ValueError as exc:
+            raise UsageError(f"{threshold.flag}: {exc}") from None
+
+    return parse
+
+
+def policy_from_args(args: argparse.Namespace) -> Policy:
+    """The rules' thresholds as given by the flags add_threshold_args added (defaults when absent)."""
+    return Policy.from_values({t.name: getattr(args, t.name) for t in THRESHOLDS if hasattr(args, t.name)})

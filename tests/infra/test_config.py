@@ -210,8 +210,8 @@ def test_every_config_key_is_documented_for_operators():
 
 
 def test_password_unused_days_defaults_to_90_and_a_bad_value_is_one_line_naming_the_key():
-    assert load_config(_context()).password_unused_days == 90
-    assert load_config(_context(passwordUnusedDays=30)).password_unused_days == 30
+    assert load_config(_context()).policy.password_unused_days == 90
+    assert load_config(_context(passwordUnusedDays=30)).policy.password_unused_days == 30
     message = _error(passwordUnusedDays=4000)
     assert message == (
         "cdk.json context rootwatch:passwordUnusedDays: 4000 is out of range; allowed: an integer from 1 to 3650"

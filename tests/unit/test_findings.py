@@ -11,6 +11,7 @@ from rootwatch.domain import findings
 from rootwatch.domain.alert import compose_alert
 from rootwatch.domain.credentials import STATE_RECORD_FIELDS, RootCredentialState
 from rootwatch.domain.findings import (
+    DEFAULT_POLICY,
     FINDINGS,
     SEVERITY_ORDER,
     FindingKind,
@@ -22,9 +23,16 @@ from rootwatch.domain.findings import (
 )
 from rootwatch.domain.outcomes import Account, ok_record
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
+from rootwatch.handlers import settings as settings_module
 from rootwatch.handlers.settings import ConfigError, Settings
-from rootwatch_cli import UsageError
+from rootwatch_cli import UsageError, build_parser, common
 from rootwatch_cli.commands import scan
+from rootwatch_cli.common import add_threshold_args, policy_from_args
+
+from infra import config as config_module
+from infra.app import cdk_json_context
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:rootwatch-alerts"
 
 SCANNED = "2026-11-22T02:00:00Z"
 RECORD_FIELD_NAMES = {f.name for f in RECORD_FIELDS}
@@ -130,17 +138,44 @@ def test_settings_read_password_unused_days_and_name_a_bad_value() -> None:
         "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:rootwatch-alerts",
         "AUDIT_REGION": "us-east-1",
     }
-    assert Settings.from_environ(env).password_unused_days == 90
-    assert Settings.from_environ({**env, "PASSWORD_UNUSED_DAYS": "30"}).password_unused_days == 30
+    assert Settings.from_environ(env).policy.password_unused_days == 90
+    assert Settings.from_environ({**env, "PASSWORD_UNUSED_DAYS": "30"}).policy.password_unused_days == 30
     with pytest.raises(ConfigError, match="PASSWORD_UNUSED_DAYS"):
         Settings.from_environ({**env, "PASSWORD_UNUSED_DAYS": "0"})
 
 
-def test_scan_flag_validates_its_range() -> None:
-    assert scan.password_unused_days_value("30") == 30
-    for bad in ("0", "3651", "ninety"):
-        with pytest.raises(UsageError, match="--password-unused-days"):
-            scan.password_unused_days_value(bad)
+@pytest.mark.parametrize("verb", ["scan", "report"])
+def test_each_threshold_is_a_flag_that_validates_its_range(verb: str) -> None:
+    """The flags come from THRESHOLDS: name, bounds and default in one place."""
+    parser = build_parser()
+    assert policy_from_args(parser.parse_args([verb, "--password-unused-days", "30"])) == Policy(30)
+    assert policy_from_args(parser.parse_args([verb])) == DEFAULT_POLICY
+    for bad in ("0", "3651", "ninety", "true"):
+        with pytest.raises(UsageError, match=r"--password-unused-days: .*an integer from 1 to 3650"):
+            parser.parse_args([verb, "--password-unused-days", bad])
+
+
+def test_a_new_threshold_reaches_config_environment_settings_and_flags(monkeypatch) -> None:
+    """Adding a threshold is one THRESHOLDS entry (plus its Policy field): the cdk.json key, the functions'
+    variable, the settings and the CLI flag all follow from it."""
+    extra = findings.Threshold("stale_days", "staleDays", 7, 1, 30, "a test threshold")
+    monkeypatch.setattr(findings, "THRESHOLDS", (*findings.THRESHOLDS, extra))
+    monkeypatch.setattr(settings_module, "THRESHOLDS", findings.THRESHOLDS)
+    monkeypatch.setattr(config_module, "THRESHOLDS", findings.THRESHOLDS)
+    monkeypatch.setattr(common, "THRESHOLDS", findings.THRESHOLDS)
+    assert (extra.env, extra.flag) == ("STALE_DAYS", "--stale-days")
+    env = {"TABLE_NAME": "tbl", "BUCKET_NAME": "b" * 3, "TOPIC_ARN": TOPIC, "AUDIT_REGION": "us-east-1"}
+    assert Settings.from_environ({**env, "STALE_DAYS": "9"}).thresholds["stale_days"] == 9
+    with pytest.raises(ConfigError, match="environment variable STALE_DAYS: '31' is out of range"):
+        Settings.from_environ({**env, "STALE_DAYS": "31"})
+    parser = argparse.ArgumentParser()
+    add_threshold_args(parser)
+    assert parser.parse_args(["--stale-days", "3"]).stale_days == 3
+    with pytest.raises(UsageError, match="--stale-days"):
+        parser.parse_args(["--stale-days", "0"])
+    config = config_module.load_config(cdk_json_context())
+    assert config.threshold_environment() == {"PASSWORD_UNUSED_DAYS": "90", "STALE_DAYS": "7"}
+    assert "rootwatch:staleDays" not in config_module.CONFIG_KEYS  # the key list is read once, at import
 
 
 # --- consumers read the table ---------------------------------------------------------------------------
@@ -184,6 +219,7 @@ def test_a_kind_added_to_the_table_reaches_scan_and_the_alert(monkeypatch: pytes
         {
             "account_id": "111111111111",
             "account_name": "flagged",
+            "ou_path": None,
             "finding": "fake",
             "label": "fake finding",
             "severity": "informational",
@@ -205,8 +241,7 @@ def test_an_exempt_or_already_alerted_password_gets_no_recommendation() -> None:
     assert appeared is not None and appeared.document["recommendations"] == []
 
 
-def test_parser_accepts_the_flag() -> None:
-    parser = argparse.ArgumentParser()
-    scan.register(parser.add_subparsers())
-    args = parser.parse_args(["scan", "--password-unused-days", "30"])
-    assert scan._policy(args) == Policy(password_unused_days=30)
+def test_policy_fields_are_the_thresholds() -> None:
+    assert [f.name for f in dataclasses.fields(Policy)] == [t.name for t in findings.THRESHOLDS]
+    assert Policy.from_values({}) == DEFAULT_POLICY
+    assert Policy.from_values({"password_unused_days": 5}).password_unused_days == 5

@@ -13,11 +13,11 @@ import sys
 from typing import Any
 
 from rootwatch.domain.exemptions import Exemption, ExemptionError, load_exemptions_file, parse_exemptions
-from rootwatch.domain.findings import DEFAULT_PASSWORD_UNUSED_DAYS, Policy
 
 from rootwatch_cli import EXIT_OK, UsageError
 from rootwatch_cli.analytics.catalog import QueryError
 from rootwatch_cli.commands.query import add_source_args, open_backend
+from rootwatch_cli.common import add_threshold_args, policy_from_args
 
 EXEMPTIONS_ENV = "ROOTWATCH_EXEMPTIONS"
 
@@ -38,22 +38,9 @@ def register(subparsers: Any) -> None:
         default=None,
         help=f"exemptions file (JSON list, the cdk.json shape) to list with their expiry (default: ${EXEMPTIONS_ENV})",
     )
-    parser.add_argument(
-        "--password-unused-days",
-        metavar="N",
-        type=_password_unused_days,
-        default=DEFAULT_PASSWORD_UNUSED_DAYS,
-        help="a root password not used for N days (or never) is a finding, as the stack's "
-        f"rootwatch:passwordUnusedDays (default: {DEFAULT_PASSWORD_UNUSED_DAYS})",
-    )
+    add_threshold_args(parser)
     add_source_args(parser)
     parser.set_defaults(func=run)
-
-
-def _password_unused_days(text: str) -> int:
-    from rootwatch_cli.commands.scan import password_unused_days_value
-
-    return password_unused_days_value(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                 days=args.days,
                 exemptions=exemptions,
                 source=getattr(backend, "source", ""),
-                policy=Policy(password_unused_days=args.password_unused_days),
+                policy=policy_from_args(args),
             )
     except QueryError as exc:
         raise UsageError(str(exc)) from None

@@ -24,11 +24,8 @@ from rootwatch.aws.errors import classify
 from rootwatch.aws.organizations import MemberAccounts, list_member_accounts
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError
 from rootwatch.domain.findings import (
-    DEFAULT_PASSWORD_UNUSED_DAYS,
     DEFAULT_POLICY,
     FINDINGS,
-    MAX_PASSWORD_UNUSED_DAYS,
-    MIN_PASSWORD_UNUSED_DAYS,
     Policy,
     fails_scan,
     finding_counts,
@@ -57,7 +54,14 @@ from rootwatch_cli import (
     UsageError,
     aws_setup_problem,
 )
-from rootwatch_cli.common import account_ids_type, add_aws_args, add_fail_on_arg, factory_from_args
+from rootwatch_cli.common import (
+    account_ids_type,
+    add_aws_args,
+    add_fail_on_arg,
+    add_threshold_args,
+    factory_from_args,
+    policy_from_args,
+)
 from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
 
 LOG = logging.getLogger(__name__)
@@ -137,15 +141,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         + ", then ".join(kind.text() for kind in FINDINGS)
         + "), then by name; the summary line and the exit code still count every account",
     )
-    parser.add_argument(
-        "--password-unused-days",
-        metavar="N",
-        type=password_unused_days_value,
-        default=DEFAULT_PASSWORD_UNUSED_DAYS,
-        help="a root password not used for N days (or never) is the finding 'password unused for N+ days', "
-        f"{MIN_PASSWORD_UNUSED_DAYS}-{MAX_PASSWORD_UNUSED_DAYS} (default: {DEFAULT_PASSWORD_UNUSED_DAYS}, "
-        "as the stack's rootwatch:passwordUnusedDays)",
-    )
+    add_threshold_args(parser)
     add_format_args(parser)
     add_fail_on_arg(parser, new_help="new (refused: scan keeps no history; rootwatch run --fail-on new does)")
     parser.set_defaults(func=run)
@@ -160,24 +156,6 @@ def concurrency_value(text: str) -> int:
     if not 1 <= value <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency: {text!r} must be an integer from 1 to {MAX_CONCURRENCY}")
     return value
-
-
-def password_unused_days_value(text: str) -> int:
-    """--password-unused-days: an integer from MIN_PASSWORD_UNUSED_DAYS to MAX_PASSWORD_UNUSED_DAYS."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not MIN_PASSWORD_UNUSED_DAYS <= value <= MAX_PASSWORD_UNUSED_DAYS:
-        raise UsageError(
-            f"--password-unused-days: {text!r} must be an integer from {MIN_PASSWORD_UNUSED_DAYS} "
-            f"to {MAX_PASSWORD_UNUSED_DAYS}"
-        )
-    return value
-
-
-def _policy(args: argparse.Namespace) -> Policy:
-    return Policy(password_unused_days=getattr(args, "password_unused_days", DEFAULT_PASSWORD_UNUSED_DAYS))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     LOG.debug("organization %s: %d accounts to audit, %d skipped", org.organization_id, len(to_audit), len(skipped))
 
     run_id, started = new_run_id()
-    policy = _policy(args)
+    policy = policy_from_args(args)
     progress = _Progress(len(to_audit), enabled=stderr_is_terminal())
     try:
         with progress:
@@ -238,7 +216,7 @@ def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, r
         if args.format == "table":
             title = f"rootwatch scan {run_id} · organization {org.organization_id}"
             render(
-                [table_row(r, _policy(args)) for r in records],
+                [table_row(r, policy_from_args(args)) for r in records],
                 "table",
                 stream,
                 columns=TABLE_COLUMNS,

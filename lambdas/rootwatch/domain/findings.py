@@ -16,24 +16,21 @@ A *finding* is something about one account's root user that a person should know
 
 Consumers: ``alert.compose_alert`` (which appeared kinds alert, ``recommendations``, labels), ``scan``
 (the Findings column, ``--only-findings`` order, the exit code), the report's Findings section, and
-``finding_counts`` (the run summary's ``findings`` and the report). Adding a kind is one entry here, plus
-its threshold's plumbing when it has one.
+``finding_counts`` (the run summary's ``findings`` and the report). Adding a kind is one entry here; a kind
+that reads a number adds a ``THRESHOLDS`` entry and the ``Policy`` field of the same name, here too, and the
+``cdk.json`` key, the functions' environment variable and the ``scan``/``report`` flag follow from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from rootwatch.domain.records import AuditRecord, AuditStatus, CredentialKind
-
-#: ``rootwatch:passwordUnusedDays`` / ``PASSWORD_UNUSED_DAYS`` / ``scan --password-unused-days``.
-DEFAULT_PASSWORD_UNUSED_DAYS = 90
-MIN_PASSWORD_UNUSED_DAYS = 1
-MAX_PASSWORD_UNUSED_DAYS = 3650
 
 Row = AuditRecord | Mapping[str, Any]
 
@@ -52,10 +49,75 @@ SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The configured thresholds the rules read."""
+class Threshold:
+    """A number a rule reads, set per deployment and per command. Declared once, here; the config key
+    (``cdk.json`` ``rootwatch:<context_key>``), the functions' environment variable (``env``), the CLI flag
+    (``flag``, on ``scan`` and ``report``) and the bounds check all come from this entry."""
 
-    password_unused_days: int = DEFAULT_PASSWORD_UNUSED_DAYS
+    name: str
+    context_key: str
+    default: int
+    minimum: int
+    maximum: int
+    meaning: str
+
+    @property
+    def env(self) -> str:
+        """The functions' environment variable: ``password_unused_days`` -> ``PASSWORD_UNUSED_DAYS``."""
+        return self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        """The CLI flag: ``password_unused_days`` -> ``--password-unused-days``."""
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, value: object) -> int:
+        """``value`` as this threshold; ValueError saying what is allowed (the caller names the source)."""
+        allowed = f"an integer from {self.minimum} to {self.maximum}"
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not {allowed}")
+        try:
+            number = int(str(value).strip()) if isinstance(value, str) else value
+        except ValueError:
+            raise ValueError(f"{value!r} is not {allowed}") from None
+        if not isinstance(number, int):
+            raise ValueError(f"{value!r} is not {allowed}")
+        if not self.minimum <= number <= self.maximum:
+            raise ValueError(f"{value!r} is out of range; allowed: {allowed}")
+        return number
+
+
+#: Every threshold the rules read. Adding one: an entry here and a field of the same name on Policy.
+THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold(
+        name="password_unused_days",
+        context_key="passwordUnusedDays",
+        default=90,
+        minimum=1,
+        maximum=3650,
+        meaning="a root password not used for this many days before the audit, or never used, is the finding "
+        "'password unused for N+ days'",
+    ),
+)
+THRESHOLD: dict[str, Threshold] = {threshold.name: threshold for threshold in THRESHOLDS}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configured thresholds the rules read (one field per entry of THRESHOLDS, same name and default)."""
+
+    password_unused_days: int = THRESHOLD["password_unused_days"].default
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, int]) -> Policy:
+        """A policy from ``{threshold name: value}``; a threshold left out keeps its default."""
+        return cls(**{name: values[name] for name in THRESHOLD if name in values})
+
+
+if tuple(f.name for f in dataclass_fields(Policy)) != tuple(THRESHOLD) or any(
+    f.default != THRESHOLD[f.name].default for f in dataclass_fields(Policy)
+):
+    raise AssertionError("Policy's fields must be THRESHOLDS' names with their defaults")
 
 
 DEFAULT_POLICY = Policy()

@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from rootwatch.domain.exemptions import exempt_kinds_by_account
-from rootwatch.domain.findings import Policy
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.events import FinishRunEvent, parse_event
 from rootwatch.handlers.observability import logger, metrics, tracer
@@ -55,7 +54,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         organization_id=organization_id,
         management_account_id=management_account_id,
         exempt_kinds=_exempt_kinds(request.scanned_at),
-        policy=Policy(password_unused_days=settings().password_unused_days),
+        policy=settings().policy,
     )
     for name, key in _COUNT_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.totals.get(key, 0))

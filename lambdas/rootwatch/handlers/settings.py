@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
-from rootwatch.domain.findings import DEFAULT_PASSWORD_UNUSED_DAYS, MAX_PASSWORD_UNUSED_DAYS, MIN_PASSWORD_UNUSED_DAYS
+from rootwatch.domain.findings import THRESHOLDS, Policy
 
 REQUIRED = ("TABLE_NAME", "BUCKET_NAME", "TOPIC_ARN", "AUDIT_REGION")
 
@@ -45,10 +45,13 @@ class Settings(BaseModel):
     exemptions_json: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "adaptive"
     max_attempts: int = Field(default=5, ge=1, le=20)
-    #: rootwatch.domain.findings ``password_unused``: a root password unused this many days is a finding.
-    password_unused_days: int = Field(
-        default=DEFAULT_PASSWORD_UNUSED_DAYS, ge=MIN_PASSWORD_UNUSED_DAYS, le=MAX_PASSWORD_UNUSED_DAYS
-    )
+    #: The rules' thresholds (rootwatch.domain.findings.THRESHOLDS), each from its own variable when set.
+    thresholds: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def policy(self) -> Policy:
+        """The thresholds as the rules read them (a threshold not set keeps its default)."""
+        return Policy.from_values(self.thresholds)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -56,7 +59,7 @@ class Settings(BaseModel):
         missing = [name for name in REQUIRED if not environ.get(name)]
         if missing:
             raise ConfigError(f"missing environment variable {missing[0]} (the stack sets {', '.join(REQUIRED)})")
-        raw = {
+        raw: dict[str, object] = {
             "table_name": environ["TABLE_NAME"],
             "bucket_name": environ["BUCKET_NAME"],
             "topic_arn": environ["TOPIC_ARN"],
@@ -67,9 +70,16 @@ class Settings(BaseModel):
             "HISTORY_TTL_DAYS": "history_ttl_days",
             "AWS_RETRY_MODE": "retry_mode",
             "AWS_MAX_ATTEMPTS": "max_attempts",
-            "PASSWORD_UNUSED_DAYS": "password_unused_days",
         }
         raw.update({field: environ[name] for name, field in optional.items() if environ.get(name)})
+        thresholds: dict[str, int] = {}
+        for threshold in THRESHOLDS:
+            if environ.get(threshold.env):
+                try:
+                    thresholds[threshold.name] = threshold.parse(environ[threshold.env])
+                except ValueError as exc:
+                    raise ConfigError(f"environment variable {threshold.env}: {exc}") from None
+        raw["thresholds"] = thresholds
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
@@ -84,7 +94,7 @@ _VARIABLES = (
     "ROOTWATCH_EXEMPTIONS",
     "AWS_RETRY_MODE",
     "AWS_MAX_ATTEMPTS",
-    "PASSWORD_UNUSED_DAYS",
+    *(threshold.env for threshold in THRESHOLDS),
 )
 
 
