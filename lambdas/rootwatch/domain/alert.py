@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
 from rootwatch.domain.findings import (
     DEFAULT_POLICY,
     FINDING,
@@ -328,7 +329,7 @@ def error_advice(error_code: str, error_message: str) -> tuple[str, str]:
         )
     if error_code == "FEATURE_DISABLED":
         return (
-            "centralized root access (RootCredentialsManagement) is not enabled for the organization",
+            f"centralized root access ({ROOT_CREDENTIALS_MANAGEMENT}) is not enabled for the organization",
             "run `rootwatch enable` from the management account, or enable it in the IAM console under "
             "Root access management",
         )
