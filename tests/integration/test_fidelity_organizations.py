@@ -162,3 +162,50 @@ def test_plain_member_account_is_denied_list_accounts(sandbox):
 
     assert error["Code"] == "AccessDeniedException"
     assert error["Message"] == "You don't have permissions to access this resource."
+
+
+def _root_id() -> str:
+    return str(boto3.client("organizations").list_roots()["Roots"][0]["Id"])
+
+
+def test_the_for_parent_listings_page_like_list_accounts(sandbox):
+    sandbox.create_demo_org(accounts=45, seed=1)
+    org = boto3.client("organizations")
+    parent = org.create_organizational_unit(ParentId=_root_id(), Name="Moved")["OrganizationalUnit"]["Id"]
+    for index in range(23):
+        org.create_organizational_unit(ParentId=parent, Name=f"child-{index:02d}")
+    listed = [a["Id"] for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+    for account_id in listed[:25]:
+        source = org.list_parents(ChildId=account_id)["Parents"][0]["Id"]
+        org.move_account(AccountId=account_id, SourceParentId=source, DestinationParentId=parent)
+
+    accounts = list(org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent))
+    ous = list(org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent))
+
+    assert [len(page["Accounts"]) for page in accounts] == [20, 5]
+    assert all("State" in a for page in accounts for a in page["Accounts"])
+    assert [len(page["OrganizationalUnits"]) for page in ous] == [20, 3]
+
+
+@pytest.mark.parametrize("operation", ["list_accounts_for_parent", "list_organizational_units_for_parent"])
+def test_the_for_parent_listings_reject_max_results_over_20_and_an_unknown_parent(sandbox, operation):
+    build_org()
+    call = getattr(boto3.client("organizations"), operation)
+
+    assert error_of(call, ParentId=_root_id(), MaxResults=21)["Code"] == "InvalidInputException"
+    assert error_of(call, ParentId=_root_id(), NextToken="not-a-token")["Code"] == "InvalidInputException"
+    assert error_of(call, ParentId="ou-abcd-12345678")["Code"] == "ParentNotFoundException"
+
+
+@pytest.mark.parametrize(
+    "operation", ["list_roots", "list_accounts_for_parent", "list_organizational_units_for_parent"]
+)
+def test_plain_member_account_is_denied_the_ou_walk(sandbox, operation):
+    members = build_org(2)
+    root = _root_id()
+    org = boto3.client("organizations", region_name=REGION, **member_credentials(members[1]))
+    kwargs = {} if operation == "list_roots" else {"ParentId": root}
+
+    error = error_of(getattr(org, operation), **kwargs)
+
+    assert error["Code"] == "AccessDeniedException"

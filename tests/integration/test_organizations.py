@@ -1,4 +1,4 @@
-"""list_member_accounts against the sandbox: pages of 20, the management account and account states."""
+"""list_member_accounts against the sandbox: the OU walk, pages of 20, the management account and account states."""
 
 from __future__ import annotations
 
@@ -26,14 +26,43 @@ def test_45_members_are_listed_across_pages_of_at_most_20(sandbox) -> None:
     factory = ClientFactory(max_attempts=1)
     pages: Counter[str] = Counter()
     sizes: list[int] = []
-    factory.register_event("before-send.organizations.ListAccounts", lambda **_: pages.update(["ListAccounts"]))
     factory.register_event(
-        "after-call.organizations.ListAccounts", lambda parsed, **_: sizes.append(len(parsed["Accounts"]))
+        "before-send.organizations", lambda event_name, **_: pages.update([event_name.split(".")[-1]])
+    )
+    factory.register_event(
+        "after-call.organizations.ListAccountsForParent", lambda parsed, **_: sizes.append(len(parsed["Accounts"]))
     )
     members = list_member_accounts(factory)
     assert sorted(a.id for a in members.to_audit) == sorted(ids)
-    assert pages["ListAccounts"] >= 3  # 46 accounts, 20 a page
+    assert pages["ListAccountsForParent"] == 3  # 46 accounts under the root, 20 a page
     assert max(sizes) <= 20
+    assert pages["ListAccounts"] == 0 and pages["ListRoots"] == 1
+    assert {a.ou_path for a in members.all_accounts} == {"Root"}
+
+
+def test_each_account_gets_its_ou_path_from_the_walk(sandbox) -> None:
+    ids = build_org(25)
+    org = boto3.client("organizations", region_name="us-east-1")
+    root = org.list_roots()["Roots"][0]["Id"]
+
+    def ou(parent: str, name: str) -> str:
+        return str(org.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"])
+
+    workloads = ou(root, "Workloads")
+    prod, dev = ou(workloads, "Prod"), ou(workloads, "Dev")
+    ou(root, "Empty")
+    for account_id in ids[:22]:  # more than a page in one OU
+        org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=prod)
+    org.move_account(AccountId=ids[22], SourceParentId=root, DestinationParentId=dev)
+    members = list_member_accounts(ClientFactory(max_attempts=1))
+    paths = {a.id: a.ou_path for a in members.all_accounts}
+    assert paths == {
+        **dict.fromkeys(ids[:22], "Root/Workloads/Prod"),
+        ids[22]: "Root/Workloads/Dev",
+        ids[23]: "Root",
+        ids[24]: "Root",
+        MANAGEMENT_ACCOUNT_ID: "Root",
+    }
 
 
 def test_management_account_is_skipped_not_audited(sandbox) -> None:

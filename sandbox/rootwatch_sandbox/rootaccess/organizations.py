@@ -1,13 +1,16 @@
-"""Organizations as AWS answers it for rootwatch: who may read the org, ListAccounts pages of at most 20."""
+"""Organizations as AWS answers it for rootwatch: who may read the org; ListAccounts, ListAccountsForParent and
+ListOrganizationalUnitsForParent pages of at most 20."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from moto.core.responses import BaseResponse
+from moto.organizations.exceptions import OrganizationsClientError as RESTError
 
 from rootwatch_sandbox import orgview
 from rootwatch_sandbox.rootaccess.exceptions import invalid_input
@@ -59,10 +62,55 @@ def describe_account(resp: BaseResponse, session: RootSession | None) -> None:
     _org_reader_backend(resp)
 
 
+def list_roots(resp: BaseResponse, session: RootSession | None) -> None:
+    """Only who may read the org may list its roots; the answer itself is moto's (one root, named Root)."""
+    _org_reader_backend(resp)
+
+
 def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response | None:
     """ListAccounts as AWS pages it: MaxResults 1-20 (default 20), opaque NextToken, with State and Status."""
     backend = _org_reader_backend(resp)
-    params = json.loads(resp.body or "{}") if isinstance(resp.body, str) else {}
+    return _paged(resp, "Accounts", backend.accounts, _describe_account)
+
+
+def list_accounts_for_parent(resp: BaseResponse, session: RootSession | None) -> Response | None:
+    """ListAccountsForParent, paged as ListAccounts is; an unknown ParentId answers moto's
+    ParentNotFoundException."""
+    backend = _org_reader_backend(resp)
+    parent_id = _parent_id(resp, backend)
+    return _paged(resp, "Accounts", [a for a in backend.accounts if a.parent_id == parent_id], _describe_account)
+
+
+def list_organizational_units_for_parent(resp: BaseResponse, session: RootSession | None) -> Response | None:
+    """ListOrganizationalUnitsForParent, paged as ListAccounts is."""
+    backend = _org_reader_backend(resp)
+    parent_id = _parent_id(resp, backend)
+    children = [ou for ou in backend.ou if ou.parent_id == parent_id]
+    return _paged(resp, "OrganizationalUnits", children, lambda ou: ou.describe()["OrganizationalUnit"])
+
+
+def _params(resp: BaseResponse) -> dict[str, Any]:
+    return json.loads(resp.body or "{}") if isinstance(resp.body, str) else {}
+
+
+def _parent_id(resp: BaseResponse, backend: Any) -> str:
+    parent_id = _params(resp).get("ParentId")
+    if not isinstance(parent_id, str) or not parent_id:
+        raise invalid_input("INVALID_PARTY_TYPE_TARGET", "You specified an invalid value for ParentId.")
+    try:
+        return str(backend.validate_parent_id(parent_id))
+    except RESTError:
+        raise SandboxError("ParentNotFoundException", "You specified parent that doesn't exist.", 400) from None
+
+
+def _describe_account(account: Any) -> dict[str, Any]:
+    return dict(account.describe())
+
+
+def _paged(resp: BaseResponse, key: str, items: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
+    """One page of ``items`` under ``key`` as AWS pages a List call: MaxResults 1-20 (default 20), an opaque
+    NextToken while more remain, InvalidInputException for a bad MaxResults or a forged token."""
+    params = _params(resp)
     max_results = params.get("MaxResults", LIST_ACCOUNTS_MAX_RESULTS)
     if not isinstance(max_results, int) or max_results < 1:
         raise invalid_input(
@@ -75,10 +123,8 @@ def list_accounts(resp: BaseResponse, session: RootSession | None) -> Response |
         offset = decode_page_token(token) if token else 0
     except ValueError:
         raise invalid_input("INVALID_PAGINATION_TOKEN", "You specified an invalid value for nextToken.") from None
-    accounts = backend.accounts
-    page = [account.describe() for account in accounts[offset : offset + max_results]]
-    body: dict[str, Any] = {"Accounts": page}
-    if offset + max_results < len(accounts):
+    body: dict[str, Any] = {key: [render(item) for item in items[offset : offset + max_results]]}
+    if offset + max_results < len(items):
         body["NextToken"] = encode_page_token(offset + max_results)
     headers = dict(resp.response_headers)
     headers["content-type"] = "application/x-amz-json-1.1"

@@ -14,7 +14,13 @@ from moto.core.responses import ActionResult, BaseResponse
 from rootwatch_sandbox import iam_enforcement, rootuser_api, signatures
 from rootwatch_sandbox.rootaccess.authorization import authorize_root_session, check_other_caller, check_queue_account
 from rootwatch_sandbox.rootaccess.iam_features import list_organizations_features, set_feature
-from rootwatch_sandbox.rootaccess.organizations import describe_account, list_accounts
+from rootwatch_sandbox.rootaccess.organizations import (
+    describe_account,
+    list_accounts,
+    list_accounts_for_parent,
+    list_organizational_units_for_parent,
+    list_roots,
+)
 from rootwatch_sandbox.rootaccess.root_user import root_user_call
 from rootwatch_sandbox.rootaccess.sts import assume_root, get_caller_identity
 from rootwatch_sandbox.rootstate import ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, STATE, RootSession
@@ -65,6 +71,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("iam", "EnableOrganizationsRootSessions"): set_feature(ROOT_SESSIONS, True),
     ("iam", "DisableOrganizationsRootSessions"): set_feature(ROOT_SESSIONS, False),
     ("organizations", "ListAccounts"): list_accounts,
+    ("organizations", "ListAccountsForParent"): list_accounts_for_parent,
+    ("organizations", "ListOrganizationalUnitsForParent"): list_organizational_units_for_parent,
+    ("organizations", "ListRoots"): list_roots,
     ("organizations", "DescribeAccount"): describe_account,
     **{("iam", operation): root_user_call(operation) for operation in rootuser_api.HANDLERS},
 }
