@@ -97,15 +97,22 @@ class Workflow(Construct):
         def objects(prefix: str) -> str:
             return bucket.arn_for_objects(prefix + "*")
 
-        # PrepareRun: read the org (none of these three actions supports resource-level permissions),
-        # write the manifest, and record SKIPPED accounts in the status table.
+        # PrepareRun: read the org and walk its OU tree for each account's OU path (none of these actions
+        # supports resource-level permissions), write the manifest, and record SKIPPED accounts in the status table.
         self.prepare.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ReadOrganization",
+                actions=["organizations:DescribeOrganization", "iam:ListOrganizationsFeatures"],
+                resources=["*"],
+            )
+        )
+        self.prepare.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WalkOrganizationalUnits",
                 actions=[
-                    "organizations:ListAccounts",
-                    "organizations:DescribeOrganization",
-                    "iam:ListOrganizationsFeatures",
+                    "organizations:ListRoots",
+                    "organizations:ListOrganizationalUnitsForParent",
+                    "organizations:ListAccountsForParent",
                 ],
                 resources=["*"],
             )
@@ -177,8 +184,8 @@ class Workflow(Construct):
         acknowledge_wildcard_resources(
             self.prepare.role,  # type: ignore[arg-type]
             ["*"],
-            "organizations:ListAccounts, organizations:DescribeOrganization and iam:ListOrganizationsFeatures "
-            "support no resource-level permissions (Resource must be '*'). " + xray,
+            "organizations:DescribeOrganization, ListRoots, ListOrganizationalUnitsForParent, ListAccountsForParent "
+            "and iam:ListOrganizationsFeatures support no resource-level permissions (Resource must be '*'). " + xray,
         )
         acknowledge_wildcard_resources(
             self.prepare.role,  # type: ignore[arg-type]

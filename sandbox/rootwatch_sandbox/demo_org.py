@@ -4,6 +4,9 @@ It works on moto's Organizations backend directly (the same state ``create_organ
 ``create_account`` build) so that 10,000 accounts take seconds, not minutes: the accounts are real
 moto accounts that ListAccounts and DescribeAccount return. One shortcut, for speed: member
 accounts get no ``OrganizationAccountAccessRole`` IAM role (moto's create_account makes one).
+
+Accounts sit in OUs as a real org's do (``DEMO_OUS``): Workloads/Prod for the prod stage, Workloads/NonProd
+for the others, Sandbox for the sandbox team, so the OU walk has paths to show.
 """
 
 from __future__ import annotations
@@ -37,6 +40,29 @@ PROFILES: dict[str, tuple[float, bool, list[str], list[str], list[str], str]] = 
 }
 _TEAMS = ("payments", "identity", "search", "data", "ml", "web", "mobile", "billing", "ops", "security", "sandbox")
 _STAGES = ("prod", "staging", "dev", "test")
+#: The demo org's OU tree: each path under the root, parents first.
+DEMO_OUS = ("Workloads", "Workloads/Prod", "Workloads/NonProd", "Sandbox")
+
+
+def ou_for(team: str, stage: str) -> str:
+    """The OU path (under the root) a demo account named ``team-stage-nnnnn`` sits in."""
+    if team == "sandbox":
+        return "Sandbox"
+    return "Workloads/Prod" if stage == "prod" else "Workloads/NonProd"
+
+
+def ensure_ous(backend: OrganizationsBackend, paths: tuple[str, ...] = DEMO_OUS) -> dict[str, str]:
+    """The OU id of each path (parents listed first), created under the root where missing."""
+    org = backend.org
+    assert org is not None
+    ids = {"": org.root_id}
+    for path in paths:
+        parent_path, _, name = path.rpartition("/")
+        parent = ids[parent_path]
+        existing = next((ou for ou in backend.ou if ou.parent_id == parent and ou.name == name), None)
+        ids[path] = existing.id if existing else backend.create_organizational_unit(Name=name, ParentId=parent)[
+            "OrganizationalUnit"]["Id"]  # fmt: skip
+    return ids
 
 
 def _profiles_for(count: int, rng: random.Random) -> list[str]:
@@ -97,14 +123,17 @@ def create(count: int, rng: random.Random) -> dict[str, Any]:
     start = now.replace(tzinfo=None) - dt.timedelta(days=3 * 365)
     answered = []
     with STATE.lock:
+        ou_ids = ensure_ous(backend)
         for index, profile in enumerate(_profiles_for(count, rng)):
             account_id = f"{rng.randrange(10**11, 10**12):012d}"
             while account_id in taken:
                 account_id = f"{rng.randrange(10**11, 10**12):012d}"
             taken.add(account_id)
-            name = f"{rng.choice(_TEAMS)}-{rng.choice(_STAGES)}-{len(backend.accounts):05d}"
+            team, stage = rng.choice(_TEAMS), rng.choice(_STAGES)
+            name = f"{team}-{stage}-{len(backend.accounts):05d}"
             joined = start + dt.timedelta(seconds=index * 60 + rng.randrange(60))
             account = _new_account(backend, account_id, name, f"aws+{name}@example.com", joined)
+            account.parent_id = ou_ids[ou_for(team, stage)]
             backend.accounts.append(account)
             organizations_backends.master_accounts[account_id] = (MANAGEMENT_ACCOUNT_ID, "aws")
             _, password, keys, mfa, certificates, state = PROFILES[profile]
@@ -128,6 +157,7 @@ def create(count: int, rng: random.Random) -> dict[str, Any]:
                     "name": name,
                     "email": account.email,
                     "state": account.state,
+                    "ou_path": f"Root/{ou_for(team, stage)}",
                     "profile": profile,
                     "credentials": describe_root_user(user),
                 }

@@ -112,17 +112,19 @@ def test_audit_lambda_writes_only_the_status_table(synthesized):
 
 def test_prepare_lambda_reads_the_org_and_nothing_else_outside_its_own_data(synthesized):
     statements = _role_statements(synthesized, "WorkflowFunctionsPrepareRunRole")
-    org = [s for s in statements if _actions(s) & {"organizations:ListAccounts"}]
-    assert len(org) == 1
-    assert _actions(org[0]) == {
-        "organizations:ListAccounts",
+    org = [s for s in statements if any(a.split(":")[0] in {"organizations", "iam"} for a in _actions(s))]
+    read_org = set().union(*(_actions(s) for s in org))
+    # The OU walk (ListRoots + the two for-parent listings) replaced ListAccounts: no ListParents, no ListAccounts.
+    assert read_org == {
         "organizations:DescribeOrganization",
         "iam:ListOrganizationsFeatures",
+        "organizations:ListRoots",
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent",
     }
-    by_service = {a for a in _all_actions(statements) if a.split(":")[0] in {"organizations", "iam"}}
-    assert by_service == _actions(org[0])
+    assert all(_resources(s) == ["*"] for s in org)
     assert _all_actions(statements) == {
-        *_actions(org[0]),
+        *read_org,
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         *XRAY_LAMBDA,

@@ -29,7 +29,8 @@ from tests.integration.stack_context import PIPELINE
 #: org whose first member has a root password (so the run alerts); "feature-off" runs it with
 #: RootCredentialsManagement disabled, so PrepareRun fails and FinishRun names the organization.
 PROVED = {
-    ("PrepareRun", "organizations:ListAccounts"): "night",
+    ("PrepareRun", "organizations:DescribeOrganization"): "night",
+    ("PrepareRun", "organizations:ListRoots"): "night",
     ("PrepareRun", "s3:PutObject"): "night",
     ("PrepareRun", "dynamodb:UpdateItem"): "night",
     ("AuditAccount", "sts:AssumeRoot"): "night",

@@ -73,6 +73,7 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(f.name for f in RECORD_FIELDS)
 TABLE_COLUMNS: tuple[str, ...] = (
     "account_id",
     "account_name",
+    "ou_path",
     "status",
     "credentials",
     "findings",
@@ -86,6 +87,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
 #: The table columns left out first when the terminal is too narrow (least important first); then the
 #: remaining ones fold, except the account id, which never wraps (docs/contracts.md#command-line).
 TABLE_DROP_ORDER: tuple[str, ...] = (
+    "ou_path",
     "access_key_last_used",
     "password_last_used",
     "certificates",
@@ -96,6 +98,7 @@ TABLE_DROP_ORDER: tuple[str, ...] = (
 TABLE_HEADERS = {
     "account_id": "Account",
     "account_name": "Name",
+    "ou_path": "OU",
     "status": "Status",
     "credentials": "Root credentials",
     "findings": "Findings",
@@ -241,6 +244,7 @@ def table_row(record: AuditRecord, policy: Policy = DEFAULT_POLICY) -> dict[str,
     return {
         "account_id": record.account_id,
         "account_name": record.account_name,
+        "ou_path": record.ou_path,
         "status": str(record.status),
         "credentials": credentials,
         "findings": ", ".join(kind.text(policy) for kind in findings_of(record, policy)) or None,
