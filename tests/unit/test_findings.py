@@ -196,6 +196,8 @@ def test_a_kind_added_to_the_table_reaches_scan_and_the_alert(monkeypatch: pytes
         label="fake finding",
         plural="fake findings",
         severity=Severity.INFORMATIONAL,
+        severity_reason="a test",
+        controls=(),
         alerts=False,
         fails_scan=True,
         credentials=(),

@@ -54,4 +54,4 @@ def test_findings_are_sorted_by_the_one_severity_order_then_by_name() -> None:
         "zeta-mfa",
     ]
     assert [finding_severity(r) for r in records if r.account_name in ("clean", "skipped")] == [None, None]
-    assert FINDINGS[0].label == "audit error" and len(FINDINGS) == 6
+    assert FINDINGS[0].label == "audit error" and len(FINDINGS) == 8

@@ -5,7 +5,10 @@ A *finding* is something about one account's root user that a person should know
 
 - ``key``: stable id (``rootwatch.alert/v1`` ``recommendations[].finding``, report anchors);
 - ``label``/``plural``: the words (``{days}`` is the configured threshold, see :class:`Policy`);
-- ``severity``: Prowler's scale, never increasing down the table;
+- ``severity``: Prowler's scale, never increasing down the table; ``severity_reason``: why, one line;
+- ``controls``: the controls it breaks (:class:`Control`: Security Hub's AWS Foundational Security Best
+  Practices, CIS AWS Foundations Benchmark v3.0.0, and rootwatch's own RW.1 "root credentials should not exist
+  when centralized root access is on", after AWS's advice to delete member accounts' root credentials);
 - ``alerts``: whether it can make the run alert. Alerting kinds alert when their credentials *appear*
   (``rootwatch.domain.transitions``) or, for ``audit_error``, when an audit fails; the others never send
   an alert by themselves and are listed under ``recommendations`` in an alert that goes out anyway;
@@ -124,6 +127,56 @@ DEFAULT_POLICY = Policy()
 
 
 @dataclass(frozen=True)
+class Control:
+    """A control a finding kind breaks: ``standard`` (e.g. ``AWS Foundational Security Best Practices``,
+    ``CIS AWS Foundations Benchmark v3.0.0``, ``rootwatch``), its ``id`` there (``IAM.4``, ``1.4``, ``RW.1``),
+    the control's own ``title``, and ``url``, where it is written down."""
+
+    standard: str
+    id: str
+    title: str
+    url: str = ""
+
+    @property
+    def reference(self) -> str:
+        """``AWS Foundational Security Best Practices IAM.4``: the standard and the id, one string."""
+        return f"{self.standard} {self.id}"
+
+
+FSBP = "AWS Foundational Security Best Practices"
+#: The CIS version cited (the version Security Hub's CIS v3.0.0 standard checks; later versions renumber).
+CIS = "CIS AWS Foundations Benchmark v3.0.0"
+ROOTWATCH = "rootwatch"
+_FSBP_URL = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
+_CIS_URL = "https://docs.aws.amazon.com/securityhub/latest/userguide/cis-aws-foundations-benchmark.html"
+
+#: Every control a finding kind can break, by reference. Security Hub's titles; CIS v3.0.0's titles.
+CONTROLS: dict[str, Control] = {
+    control.reference: control
+    for control in (
+        Control(FSBP, "IAM.4", "IAM root user access key should not exist", _FSBP_URL + "#iam-4"),
+        Control(FSBP, "IAM.6", "Hardware MFA should be enabled for the root user", _FSBP_URL + "#iam-6"),
+        Control(FSBP, "IAM.9", "MFA should be enabled for the root user", _FSBP_URL + "#iam-9"),
+        Control(CIS, "1.4", "Ensure no 'root' user account access key exists", _CIS_URL),
+        Control(CIS, "1.5", "Ensure MFA is enabled for the 'root' user account", _CIS_URL),
+        Control(CIS, "1.6", "Ensure hardware MFA is enabled for the 'root' user account", _CIS_URL),
+        # AWS: after centralizing root access, delete member accounts' root credentials (IAM User Guide,
+        # "Centralize root access for member accounts").
+        Control(
+            ROOTWATCH,
+            "RW.1",
+            "Root credentials should not exist when centralized root access is on",
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html",
+        ),
+    )
+}
+
+
+def _controls(*references: str) -> tuple[Control, ...]:
+    return tuple(CONTROLS[reference] for reference in references)
+
+
+@dataclass(frozen=True)
 class FindingKind:
     """One kind of finding (see the module docstring for each field)."""
 
@@ -131,6 +184,8 @@ class FindingKind:
     label: str
     plural: str
     severity: Severity
+    severity_reason: str
+    controls: tuple[Control, ...]
     alerts: bool
     fails_scan: bool
     credentials: tuple[str, ...]
@@ -175,13 +230,23 @@ def _active_key(row: Row) -> bool:
     return (active or 0) > 0 or (field_of(row, "access_keys_present") is True and active is None)
 
 
+def _active_certificate(row: Row) -> bool:
+    active = field_of(row, "active_signing_certificates")
+    return (active or 0) > 0 or (field_of(row, "signing_certificates_present") is True and active is None)
+
+
 def _inactive_key_or_certificate(row: Row) -> bool:
     keys = field_of(row, "access_keys_present") is True
+    certificates = field_of(row, "signing_certificates_present") is True
     return (
-        field_of(row, "signing_certificates_present") is True
-        or (field_of(row, "inactive_access_keys") or 0) > 0
+        (field_of(row, "inactive_access_keys") or 0) > 0
         or (keys and not _active_key(row))
+        or (certificates and not _active_certificate(row))
     )
+
+
+def _password_without_mfa(row: Row) -> bool:
+    return field_of(row, "password_present") is True and field_of(row, "mfa_enabled") is False
 
 
 def _mfa_only(row: Row) -> bool:
@@ -222,7 +287,10 @@ FINDINGS: tuple[FindingKind, ...] = (
         key="audit_error",
         label="audit error",
         plural="audit errors",
-        severity=Severity.CRITICAL,  # nothing is known about that root user: it may hold anything
+        severity=Severity.CRITICAL,
+        severity_reason="nothing is known about that root user: it may hold any credential, and no control "
+        "can be checked",
+        controls=_controls("rootwatch RW.1"),
         alerts=True,
         fails_scan=True,
         credentials=(),
@@ -235,6 +303,8 @@ FINDINGS: tuple[FindingKind, ...] = (
         label="active access key",
         plural="active access keys",
         severity=Severity.CRITICAL,
+        severity_reason="long-lived keys that call any API as root, from anywhere, with no MFA asked",
+        controls=_controls(f"{FSBP} IAM.4", f"{CIS} 1.4", "rootwatch RW.1"),
         alerts=True,
         fails_scan=True,
         credentials=(CredentialKind.ACCESS_KEYS,),
@@ -243,10 +313,27 @@ FINDINGS: tuple[FindingKind, ...] = (
         remediation="delete the root access keys: `rootwatch remediate delete-root-credentials --accounts <id>`",
     ),
     FindingKind(
+        key="password_without_mfa",
+        label="password without MFA",
+        plural="passwords without MFA",
+        severity=Severity.CRITICAL,
+        severity_reason="a console sign-in as root for whoever learns the password or resets it by email",
+        controls=_controls(f"{FSBP} IAM.9", f"{FSBP} IAM.6", f"{CIS} 1.5", f"{CIS} 1.6", "rootwatch RW.1"),
+        alerts=True,
+        fails_scan=True,
+        credentials=(CredentialKind.PASSWORD,),
+        fields=("password_present", "mfa_enabled"),
+        applies=lambda row, _: _password_without_mfa(row),
+        remediation="delete the root password (`rootwatch remediate delete-root-credentials --accounts <id> "
+        "--credentials password`); a break-glass password that stays needs an MFA device",
+    ),
+    FindingKind(
         key="password",
         label="password",
         plural="passwords",
         severity=Severity.HIGH,
+        severity_reason="a console sign-in as root for whoever holds the password (and the MFA device, if any)",
+        controls=_controls("rootwatch RW.1"),
         alerts=True,
         fails_scan=True,
         credentials=(CredentialKind.PASSWORD,),
@@ -255,14 +342,36 @@ FINDINGS: tuple[FindingKind, ...] = (
         remediation="delete the root password unless it is a documented break-glass password (then exempt it)",
     ),
     FindingKind(
+        key="active_signing_certificate",
+        label="active signing certificate",
+        plural="active signing certificates",
+        severity=Severity.HIGH,
+        severity_reason="an X.509 certificate that signs requests as root until it is deleted or expires",
+        controls=_controls("rootwatch RW.1"),
+        alerts=True,
+        fails_scan=True,
+        credentials=(CredentialKind.SIGNING_CERTIFICATES,),
+        fields=("active_signing_certificates", "signing_certificates_present"),
+        applies=lambda row, _: _active_certificate(row),
+        remediation="delete the root signing certificates: "
+        "`rootwatch remediate delete-root-credentials --accounts <id>`",
+    ),
+    FindingKind(
         key="inactive_access_key_or_signing_certificate",
         label="inactive access key or signing certificate",
         plural="inactive access keys or signing certificates",
         severity=Severity.MEDIUM,
+        severity_reason="unusable until re-activated, but one call away from an active root credential",
+        controls=_controls(f"{FSBP} IAM.4", f"{CIS} 1.4", "rootwatch RW.1"),
         alerts=True,
         fails_scan=True,
         credentials=(CredentialKind.ACCESS_KEYS, CredentialKind.SIGNING_CERTIFICATES),
-        fields=("access_keys_present", "inactive_access_keys", "signing_certificates_present"),
+        fields=(
+            "access_keys_present",
+            "inactive_access_keys",
+            "signing_certificates_present",
+            "active_signing_certificates",
+        ),
         applies=lambda row, _: _inactive_key_or_certificate(row),
         remediation="delete them: `rootwatch remediate delete-root-credentials --accounts <id>`",
     ),
@@ -271,6 +380,9 @@ FINDINGS: tuple[FindingKind, ...] = (
         label="other root credential (MFA device only)",
         plural="other root credentials (MFA device only)",
         severity=Severity.LOW,
+        severity_reason="an MFA device alone signs nobody in; it is a leftover that keeps the account from "
+        "a clean state",
+        controls=_controls("rootwatch RW.1"),
         alerts=True,
         fails_scan=True,
         credentials=(CredentialKind.MFA,),
@@ -283,6 +395,8 @@ FINDINGS: tuple[FindingKind, ...] = (
         label="password unused for {days}+ days",
         plural="passwords unused for {days}+ days",
         severity=Severity.LOW,
+        severity_reason="adds no risk beyond the password finding; says nobody needs it, so it can go",
+        controls=_controls("rootwatch RW.1"),
         alerts=False,
         fails_scan=True,
         credentials=(CredentialKind.PASSWORD,),
@@ -295,10 +409,27 @@ FINDINGS: tuple[FindingKind, ...] = (
 
 FINDING: dict[str, FindingKind] = {kind.key: kind for kind in FINDINGS}
 
+if [SEVERITY_ORDER.index(kind.severity) for kind in FINDINGS] != sorted(
+    SEVERITY_ORDER.index(kind.severity) for kind in FINDINGS
+):
+    raise AssertionError("FINDINGS must list the kinds most severe first")
+
 
 def findings_of(row: Row, policy: Policy = DEFAULT_POLICY) -> list[FindingKind]:
     """The finding kinds that apply to a record or record row, most urgent first."""
     return [kind for kind in FINDINGS if kind.applies(row, policy)]
+
+
+def highest_severity(row: Row, policy: Policy = DEFAULT_POLICY) -> Severity | None:
+    """The severity of the row's most urgent finding (FINDINGS' order), or None when it has none."""
+    kinds = findings_of(row, policy)
+    return kinds[0].severity if kinds else None
+
+
+def most_severe(severities: Iterable[Severity | str | None]) -> Severity | None:
+    """The most severe of ``severities`` (None and unknown values ignored), or None."""
+    known = [Severity(s) for s in severities if s in set(Severity)]
+    return min(known, key=SEVERITY_ORDER.index) if known else None
 
 
 def finding_severity(row: Row, policy: Policy = DEFAULT_POLICY) -> int | None:
