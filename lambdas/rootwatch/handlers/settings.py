@@ -45,13 +45,14 @@ class Settings(BaseModel):
     exemptions_json: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "adaptive"
     max_attempts: int = Field(default=5, ge=1, le=20)
-    #: The rules' thresholds (rootwatch.domain.findings.THRESHOLDS), each from its own variable when set.
-    thresholds: dict[str, int] = Field(default_factory=dict)
+    #: The rules' thresholds (rootwatch.domain.findings.THRESHOLDS) set by their variables, as ``(name, value)``
+    #: pairs: Settings stays hashable (the handlers cache what they build from it).
+    thresholds: tuple[tuple[str, int], ...] = ()
 
     @property
     def policy(self) -> Policy:
         """The thresholds as the rules read them (a threshold not set keeps its default)."""
-        return Policy.from_values(self.thresholds)
+        return Policy.from_values(dict(self.thresholds))
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -79,7 +80,7 @@ class Settings(BaseModel):
                     thresholds[threshold.name] = threshold.parse(environ[threshold.env])
                 except ValueError as exc:
                     raise ConfigError(f"environment variable {threshold.env}: {exc}") from None
-        raw["thresholds"] = thresholds
+        raw["thresholds"] = tuple(thresholds.items())
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
