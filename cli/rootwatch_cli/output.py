@@ -1,4 +1,4 @@
-"""Render rows of records for people and for tools: table, json, jsonl, csv, tsv.
+"""Render rows of records for people and for tools: table, json, jsonl, csv, tsv (and ocsf for scan and query).
 
 Used by every verb that prints records (``rootwatch scan``, ``rootwatch query``, ...):
 
@@ -17,6 +17,9 @@ Values are data, never instructions (account names are set by any member account
   a leading ``'`` (OWASP's defence against CSV formula injection), so a spreadsheet shows it instead of
   running it. Numbers and booleans are never prefixed; a name like ``-dev`` reads ``'-dev``.
 - ``json``/``jsonl``: faithful; JSON escapes control characters itself (``\\u001b``).
+
+``ocsf`` (only on the verbs that offer it: ``add_format_args(..., ocsf=True)``): the caller turns its records
+into OCSF events first (``rootwatch_cli.ocsf.to_events``); ``render`` writes them as JSON lines.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from typing import Any, TextIO
 from rootwatch.domain.plaintext import plain_text
 
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "tsv")
+#: OCSF Compliance Findings as JSON lines: ``scan`` and ``query`` only (rootwatch_cli.ocsf).
+OCSF = "ocsf"
+#: --output names that pick ocsf on a verb that offers it (before FORMAT_BY_EXTENSION is read).
+OCSF_SUFFIXES = (".ocsf.jsonl", ".ocsf")
 LIST_SEPARATOR = ";"
 #: A table never gets narrower than this when written to a file or pipe (rich would assume 80).
 MIN_FILE_TABLE_WIDTH = 80
@@ -54,17 +61,19 @@ Row = Mapping[str, Any]
 FORMAT_BY_EXTENSION = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
 
 
-def add_format_args(parser: Any, *, default: str = "table") -> None:
-    """--format (one of FORMATS) and --output FILE (default stdout) on an argparse parser.
+def add_format_args(parser: Any, *, default: str = "table", ocsf: bool = False) -> None:
+    """--format (one of FORMATS, and ``ocsf`` when ``ocsf``) and --output FILE (default stdout) on a parser.
 
     Call :func:`output_args` before doing any work: it checks --output and fills in --format.
     """
+    extensions = ".json .jsonl .csv .tsv" + (" .ocsf.jsonl .ocsf" if ocsf else "")
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=(*FORMATS, OCSF) if ocsf else FORMATS,
         default=None,
-        help=f"output format (default: from --output's extension .json .jsonl .csv .tsv, else {default}); csv/tsv "
-        "text cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not run them as formulas",
+        help=f"output format (default: from --output's extension {extensions}, else {default}); csv/tsv "
+        "text cells starting with = + - @ tab or CR get a leading ' so spreadsheets do not run them as formulas"
+        + (f"; ocsf: {_ocsf_help()}" if ocsf else ""),
     )
     parser.add_argument(
         "--output",
@@ -72,15 +81,25 @@ def add_format_args(parser: Any, *, default: str = "table") -> None:
         default=None,
         help="write to FILE instead of stdout (its folder must exist); prints a `wrote FILE` line on stderr",
     )
-    parser.set_defaults(default_format=default)
+    parser.set_defaults(default_format=default, ocsf_allowed=ocsf)
+
+
+def _ocsf_help() -> str:
+    from rootwatch_cli.ocsf import CLASS_UID, OCSF_VERSION
+
+    return f"OCSF {OCSF_VERSION} Compliance Findings (class_uid {CLASS_UID}), one a line (Security Lake custom source)"
 
 
 def output_args(args: Any) -> None:
     """Check --output before any work (UsageError when it cannot be written) and settle ``args.format``."""
     check_output_path(args.output)
     if args.format is None:
-        extension = os.path.splitext(args.output or "")[1].lower()
-        args.format = FORMAT_BY_EXTENSION.get(extension, getattr(args, "default_format", "table"))
+        name = (args.output or "").lower()
+        extension = os.path.splitext(name)[1]
+        if getattr(args, "ocsf_allowed", False) and name.endswith(OCSF_SUFFIXES):
+            args.format = OCSF
+        else:
+            args.format = FORMAT_BY_EXTENSION.get(extension, getattr(args, "default_format", "table"))
 
 
 def check_output_path(path: str | None) -> None:
@@ -124,13 +143,18 @@ def render(
     title: str | None = None,
     drop_order: Sequence[str] = (),
 ) -> None:
-    """Write ``rows`` to ``stream`` in ``fmt`` (one of FORMATS; ValueError otherwise).
+    """Write ``rows`` to ``stream`` in ``fmt`` (one of FORMATS or ``ocsf``; ValueError otherwise).
 
     ``columns`` picks and orders the keys (default: the keys of the rows, in first-seen order).
     ``headers`` renames columns in the table only; ``title`` is shown above the table only.
     ``drop_order``: table columns to leave out, first to last, while the table is wider than the console
     (a caption names them); the other columns then fold, except the ids (NO_WRAP_COLUMNS), which never wrap.
+    ``ocsf``: ``rows`` are OCSF events already (rootwatch_cli.ocsf.to_events), written whole, one a line.
     """
+    if fmt == OCSF:
+        for event in rows:
+            stream.write(json.dumps(event, default=_json_default, separators=(",", ":")) + "\n")
+        return
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     keys = list(columns) if columns is not None else column_names(rows)

@@ -30,7 +30,16 @@ from rootwatch_cli.analytics.catalog import (
 from rootwatch_cli.analytics.engine import Engine
 from rootwatch_cli.analytics.local import QueryResult
 from rootwatch_cli.common import add_aws_args, boto3_client, factory_from_args
-from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
+from rootwatch_cli.ocsf import missing_columns, to_events
+from rootwatch_cli.output import (
+    OCSF,
+    add_format_args,
+    open_output,
+    output_args,
+    render,
+    stderr_is_terminal,
+    wrote_line,
+)
 
 SOURCE_HELP = (
     "choose where the results are: --results DIR, --bucket B [--endpoint-url URL], --endpoint-url URL (a sandbox), "
@@ -121,7 +130,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--print-sql", action="store_true", help="print the SQL that would run (Trino dialect) and exit"
     )
-    add_format_args(parser)
+    add_format_args(parser, ocsf=True)
     add_source_args(parser)
     parser.set_defaults(func=run)
 
@@ -142,13 +151,30 @@ def run(args: argparse.Namespace) -> int:
         result = run_query(args, args.query, args.param)
     except QueryError as exc:
         raise UsageError(str(exc)) from None
-    with open_output(args.output) as stream:
-        render(list_columns(result.rows), args.format, stream, columns=result.columns)
-    wrote_line(args.output, len(result.rows), args.format)
+    if args.format == OCSF:
+        _write_ocsf(args, result)
+    else:
+        with open_output(args.output) as stream:
+            render(list_columns(result.rows), args.format, stream, columns=result.columns)
+        wrote_line(args.output, len(result.rows), args.format)
     scanned = result.stats.get("data_scanned_bytes")
     if scanned is not None and stderr_is_terminal():
         print(f"Athena query {result.stats['query_execution_id']}: {_megabytes(scanned)} scanned", file=sys.stderr)
     return EXIT_OK
+
+
+def _write_ocsf(args: argparse.Namespace, result: QueryResult) -> None:
+    """OCSF Compliance Findings of record rows; a UsageError naming the columns a query's rows lack."""
+    missing = missing_columns(result.columns)
+    if missing:
+        raise UsageError(
+            f"--format ocsf: this query's rows lack the record columns {', '.join(missing)}; "
+            "use latest_state, or ad-hoc SQL that selects whole records from the results table"
+        )
+    events = to_events(list_columns(result.rows), feature="query")
+    with open_output(args.output) as stream:
+        render(events, OCSF, stream)
+    wrote_line(args.output, len(events), args.format, "OCSF finding")
 
 
 #: Columns the named queries return as comma-joined text (portable SQL); every output shows them as lists,

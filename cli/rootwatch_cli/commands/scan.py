@@ -62,7 +62,16 @@ from rootwatch_cli.common import (
     factory_from_args,
     policy_from_args,
 )
-from rootwatch_cli.output import add_format_args, open_output, output_args, render, stderr_is_terminal, wrote_line
+from rootwatch_cli.ocsf import to_events
+from rootwatch_cli.output import (
+    OCSF,
+    add_format_args,
+    open_output,
+    output_args,
+    render,
+    stderr_is_terminal,
+    wrote_line,
+)
 
 LOG = logging.getLogger(__name__)
 MAX_CONCURRENCY = 64
@@ -145,7 +154,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         + "), then by name; the summary line and the exit code still count every account",
     )
     add_threshold_args(parser)
-    add_format_args(parser)
+    add_format_args(parser, ocsf=True)
     add_fail_on_arg(parser, new_help="new (refused: scan keeps no history; rootwatch run --fail-on new does)")
     parser.set_defaults(func=run)
 
@@ -215,6 +224,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, records: list[AuditRecord]) -> None:
     rows = [r.to_dict() for r in records]
+    if args.format == OCSF:
+        events = to_events(rows, policy=policy_from_args(args), feature="scan")
+        with open_output(args.output) as stream:
+            render(events, OCSF, stream)
+        wrote_line(args.output, len(events), args.format, "OCSF finding")
+        return
     with open_output(args.output) as stream:
         if args.format == "table":
             title = f"rootwatch scan {run_id} · organization {org.organization_id}"
