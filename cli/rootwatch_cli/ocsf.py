@@ -1,9 +1,11 @@
 """Records as OCSF Compliance Findings (``--format ocsf`` on ``scan`` and ``query``). Pure; workstation only.
 
 OCSF (Open Cybersecurity Schema Framework) version :data:`OCSF_VERSION`, class Compliance Finding
-(``class_uid`` 2003, category Findings, ``category_uid`` 2), the class Amazon Security Lake custom sources
-take for compliance results (docs/querying.md#security-lake). 1.1.0 is the OCSF version Security Lake's own
-sources (source version 2) write. One event per audited account and finding kind (``rootwatch.domain.findings``):
+(``class_uid`` 2003, category Findings, ``category_uid`` 2), for an Amazon Security Lake custom source
+(docs/querying.md#security-lake): Security Lake's user guide asks custom sources for OCSF schema 1.1
+("Collecting data from custom sources"), and 1.1.0 is the first release with Compliance Finding (1.0.0 has only
+Security Finding).
+One event per audited account and finding kind (``rootwatch.domain.findings``):
 
 - the kind applies: ``compliance.status_id`` 3 Fail, ``severity_id`` from the kind's severity;
 - the kind was checked and does not apply: 1 Pass, ``severity_id`` 1 Informational (as Security Hub gives a
@@ -120,9 +122,14 @@ def _event(row: Mapping[str, Any], kind: FindingKind, result: int, *, policy: Po
     requirements = [f"{getattr(c, 'standard', '')} {getattr(c, 'id', '')}".strip() for c in controls]
     title = kind.text(policy)
     name = row.get("account_name")
+    audit = kind.key == "audit_error"
     detail = {
-        PASS: f"no {title} on the root user of account {account_id}",
-        FAIL: f"{title} on the root user of account {account_id}",
+        PASS: f"the audit of account {account_id} succeeded"
+        if audit
+        else f"no {title} on the root user of account {account_id}",
+        FAIL: f"the audit of account {account_id} failed ({row.get('error_code') or 'ERROR'})"
+        if audit
+        else f"{title} on the root user of account {account_id}",
         WARNING: f"not checked: the audit of account {account_id} failed "
         f"({row.get('error_code') or 'ERROR'}); its root credentials are unknown",
     }[result]
@@ -169,7 +176,7 @@ def _event(row: Mapping[str, Any], kind: FindingKind, result: int, *, policy: Po
             # Stable across runs: the same account and kind is the same finding, updated by each run.
             "uid": f"rootwatch/{account_id}/{kind.key}",
             "title": title[:1].upper() + title[1:],
-            "desc": kind.remediation,
+            "desc": kind.remediation.replace("<id>", account_id),
             "types": [kind.key],
             "created_time": time,
         },

@@ -169,3 +169,13 @@ def test_output_named_ocsf_picks_the_format(results, tmp_path, capsys) -> None:
     assert "(ocsf)" in capsys.readouterr().err
     for line in target.read_text().splitlines():
         assert_compliance_finding(json.loads(line))
+
+
+def test_contracts_state_the_version_and_every_required_attribute() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "contracts.md").read_text(encoding="utf-8")
+    section = text[text.index("### OCSF output") :]
+    assert f"OCSF {OCSF_VERSION} Compliance Findings" in section and "`class_uid` 2003" in section
+    for name in REQUIRED:
+        assert f"| `{name}" in section, f"the mapping table has no row for {name}"
