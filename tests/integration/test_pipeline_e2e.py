@@ -155,6 +155,7 @@ def test_night_one_on_a_45_account_org(sandbox, stack):
         {
             "account_id": a[5],
             "account_name": records[a[5]]["account_name"],
+            "ou_path": records[a[5]]["ou_path"],
             "error_code": "ACCESS_DENIED",
             "error_message": denied["error_message"],
         }
@@ -177,7 +178,12 @@ def test_night_two_reappearance_alerts_once_and_redrive_or_rerun_sends_no_second
     assert len(alerts) == 1
     document = alerts[0]["Message"]
     assert document["reappeared"] == [
-        {"account_id": clean["account_id"], "account_name": clean["name"], "credentials": ["password"]}
+        {
+            "account_id": clean["account_id"],
+            "account_name": clean["name"],
+            "ou_path": clean["ou_path"],
+            "credentials": ["password"],
+        }
     ]
     assert document["new_with_credentials"] == [] and document["audit_errors"] == []
     assert steady["account_id"] not in json.dumps(document)  # unchanged accounts are not in it
