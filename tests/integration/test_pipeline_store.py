@@ -11,6 +11,7 @@ from rootwatch.aws.notifier import Notifier
 from rootwatch.aws.results_writer import ResultsWriter, results_key
 from rootwatch.aws.status_store import LATEST_SHARDS, StatusStore, latest_pk
 from rootwatch.domain.alert import compose_alert
+from rootwatch.domain.findings import with_findings
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
 
 ACCOUNT = "111111111111"
@@ -189,7 +190,9 @@ def test_results_object_is_gzip_json_lines_with_every_contract_field(sandbox):
     lines = [json.loads(line) for line in gzip.decompress(body).decode().splitlines()]
     assert [list(line) for line in lines] == [[f.name for f in RECORD_FIELDS]] * 2
     assert lines[1]["status"] == "ERROR" and lines[1]["password_present"] is None
-    assert writer.read_results("run-1", "2026-11-22T02:00:00Z") == records
+    assert writer.read_results("run-1", "2026-11-22T02:00:00Z") == [with_findings(r) for r in records]
+    assert lines[0]["severity"] == "critical" and lines[0]["finding_kinds"][0] == "password_without_mfa"
+    assert lines[1]["severity"] == "critical" and lines[1]["finding_kinds"] == ["audit_error"]
 
 
 def test_run_id_that_would_escape_the_prefix_is_refused():

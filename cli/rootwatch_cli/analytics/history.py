@@ -25,6 +25,7 @@ from typing import Any
 
 from rootwatch.aws.results_writer import results_key
 from rootwatch.domain.exemptions import Exemption, apply_exemptions
+from rootwatch.domain.findings import findings_of
 from rootwatch.domain.records import CREDENTIAL_KINDS, FLAG_FOR_KIND, RECORD_FIELDS, AuditRecord, AuditStatus
 from rootwatch.domain.transitions import Baseline, compute_transition, next_baseline
 
@@ -123,6 +124,9 @@ def encode_run(records: Sequence[AuditRecord]) -> bytes:
     for record in records:
         values = {name: getattr(record, name) for name in _FIELD_NAMES}
         values["status"] = str(record.status)
+        kinds = findings_of(record)
+        values["severity"] = str(kinds[0].severity) if kinds else None
+        values["finding_kinds"] = [kind.key for kind in kinds]
         lines.append(json.dumps(values, separators=(",", ":")))
     return gzip.compress(("\n".join(lines) + "\n").encode() if lines else b"", mtime=0)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rootwatch.domain.findings import DEFAULT_POLICY, Policy, with_findings
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord
 
 RESULTS_PREFIX = "results/"
@@ -37,11 +38,12 @@ def manifest_key(run_id: str) -> str:
     return f"{MANIFESTS_PREFIX}{_checked_run_id(run_id)}.json"
 
 
-def encode_records(records: Iterable[AuditRecord]) -> bytes:
-    """gzip JSON Lines, one record per line with every contract field in contract order."""
+def encode_records(records: Iterable[AuditRecord], policy: Policy = DEFAULT_POLICY) -> bytes:
+    """gzip JSON Lines, one record per line with every contract field in contract order; ``severity`` and
+    ``finding_kinds`` derived here from the finding table (``policy`` holds its thresholds)."""
     lines = []
     for record in records:
-        data = record.to_dict()
+        data = with_findings(record, policy).to_dict()
         lines.append(json.dumps({name: data[name] for name in _FIELD_NAMES}, separators=(",", ":")))
     # mtime=0: the same records give the same bytes, so a rerun of finish_run rewrites an identical object.
     return gzip.compress(("\n".join(lines) + "\n").encode() if lines else b"", mtime=0)
@@ -56,9 +58,14 @@ def decode_records(body: bytes) -> list[AuditRecord]:
 class ResultsWriter:
     """Writes manifests and run results to the results bucket. ``client`` is a boto3 S3 client."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, policy: Policy = DEFAULT_POLICY) -> None:
         self._client = client
         self.bucket = bucket
+        self.policy = policy
+
+    def with_policy(self, policy: Policy) -> ResultsWriter:
+        """The same bucket and client, deriving the records' findings with ``policy``'s thresholds."""
+        return ResultsWriter(self._client, self.bucket, policy)
 
     def write_results(self, run_id: str, scanned_at: str, records: Sequence[AuditRecord]) -> str:
         """Write the run's object (replacing an earlier one for the same run) and return its key."""
@@ -66,7 +73,7 @@ class ResultsWriter:
         self._client.put_object(
             Bucket=self.bucket,
             Key=key,
-            Body=encode_records(records),
+            Body=encode_records(records, self.policy),
             ContentType="application/x-ndjson",
             ContentEncoding="gzip",
         )

@@ -27,7 +27,7 @@ that reads a number adds a ``THRESHOLDS`` entry and the ``Policy`` field of the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -424,6 +424,16 @@ def highest_severity(row: Row, policy: Policy = DEFAULT_POLICY) -> Severity | No
     """The severity of the row's most urgent finding (FINDINGS' order), or None when it has none."""
     kinds = findings_of(row, policy)
     return kinds[0].severity if kinds else None
+
+
+def with_findings(record: AuditRecord, policy: Policy = DEFAULT_POLICY) -> AuditRecord:
+    """The record with its derived ``severity`` and ``finding_kinds`` filled in (the S3 record, scan's output)."""
+    kinds = findings_of(record, policy)
+    return replace(
+        record,
+        severity=str(kinds[0].severity) if kinds else None,
+        finding_kinds=[kind.key for kind in kinds],
+    )
 
 
 def most_severe(severities: Iterable[Severity | str | None]) -> Severity | None:

@@ -77,6 +77,8 @@ class AuditRecord:
     exempt: bool = False
     exemption_reason: str | None = None
     ou_path: str | None = None
+    severity: str | None = None
+    finding_kinds: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict with every contract field, in contract order."""
@@ -125,6 +127,10 @@ RECORD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("exemption_reason", "string", "why: the reason and expiry of each exemption that applied"),
     # Added by the OU walk (rootwatch.aws.organizations), appended at the end for the same reason.
     FieldSpec("ou_path", "string", "the account's OU path from Organizations, Root/Workloads/Prod"),
+    # Added by the severity table (rootwatch.domain.findings.FINDINGS), appended at the end for the same
+    # reason; derived from the fields above when the record is written (S3, scan), never by the audit itself.
+    FieldSpec("severity", "string", "the highest severity of the record's findings (critical ... low), null if none"),
+    FieldSpec("finding_kinds", "array<string>", "the keys of the record's findings, most urgent first"),
 )
 
 assert tuple(f.name for f in RECORD_FIELDS) == tuple(f.name for f in fields(AuditRecord)), "record fields drifted"

@@ -21,6 +21,9 @@ _COUNT_METRICS = {
     "AccountsSkipped": "skipped",
 }
 
+#: The summary's ``deliveries`` keys -> the metric name prefix (``SecurityHubFindingsFailed``, ``EventsFailed``).
+_DELIVERY_METRICS = {"security_hub": "SecurityHubFindings", "events": "Events"}
+
 
 def _exempt_kinds(scanned_at: str) -> dict[str, frozenset[str]]:
     """Kinds exempt per account today. Invalid exemptions already failed the run in PrepareRun, whose
@@ -47,7 +50,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request.run_id,
         request.scanned_at,
         store=dependencies.status_store(),
-        results=dependencies.results_writer(),
+        results=dependencies.results_writer().with_policy(settings().policy),
         notifier=dependencies.notifier(),
         prepared=prepared.model_dump() if prepared else None,
         failure=request.failure.model_dump() if request.failure else None,
@@ -55,10 +58,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         management_account_id=management_account_id,
         exempt_kinds=_exempt_kinds(request.scanned_at),
         policy=settings().policy,
+        security_hub=dependencies.security_hub(),
+        events=dependencies.event_publisher(),
     )
     for name, key in _COUNT_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.totals.get(key, 0))
     metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=summary.duration_seconds)
+    for name, delivery in summary.deliveries.items():
+        metric = _DELIVERY_METRICS[name]
+        metrics.add_metric(name=f"{metric}Sent", unit=MetricUnit.Count, value=delivery["sent"])
+        metrics.add_metric(name=f"{metric}Failed", unit=MetricUnit.Count, value=delivery["failed"])
+        if delivery["failed"]:
+            # After the alert: logged and counted, never a failed run (docs/pipeline.md).
+            logger.error(f"{metric}: {delivery['failed']} not delivered", extra={"errors": delivery["errors"]})
     logger.info("run finished", extra={"status": summary.status, "totals": summary.totals})
     result = summary.to_dict()
     result["error"] = summary.error_code or ""
