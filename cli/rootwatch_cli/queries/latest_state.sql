@@ -2,7 +2,7 @@
 --   flags of its last successful audit, since an ERROR never erases what is known.
 -- {{table}}: the results table (Athena: the Glue table; DuckDB: read_json over results/).
 WITH latest AS (
-    SELECT account_id, account_name, account_state, status, error_code, error_message, scanned_at, run_id
+    SELECT account_id, account_name, ou_path, account_state, status, error_code, error_message, scanned_at, run_id
     FROM (
         SELECT r.*, row_number() OVER (PARTITION BY account_id ORDER BY scanned_at DESC, run_id DESC) AS rn
         FROM {{table}} AS r
@@ -21,6 +21,7 @@ last_ok AS (
 SELECT
     l.account_id,
     l.account_name,
+    l.ou_path,
     l.account_state,
     l.status,
     l.error_code,

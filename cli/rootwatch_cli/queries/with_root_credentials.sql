@@ -12,7 +12,7 @@ WITH last_ok AS (
     WHERE rn = 1
 ),
 latest AS (
-    SELECT account_id, account_name, status, scanned_at
+    SELECT account_id, account_name, ou_path, status, scanned_at
     FROM (
         SELECT r.*, row_number() OVER (PARTITION BY account_id ORDER BY scanned_at DESC, run_id DESC) AS rn
         FROM {{table}} AS r
@@ -35,6 +35,7 @@ present_since AS (
 SELECT
     o.account_id,
     coalesce(l.account_name, o.account_name) AS account_name,
+    coalesce(l.ou_path, o.ou_path) AS ou_path,
     concat_ws(
         ',',
         IF(o.password_present, 'password'),
