@@ -81,11 +81,18 @@ def test_reappearance_names_account_and_credential_and_leaves_unchanged_accounts
     alert = compose_alert(records, **RUN)
     assert isinstance(alert, Alert)
     assert alert.document["reappeared"] == [
-        {"account_id": "111111111111", "account_name": "prod-payments", "ou_path": None, "credentials": ["password"]}
+        {
+            "account_id": "111111111111",
+            "account_name": "prod-payments",
+            "ou_path": None,
+            "credentials": ["password"],
+            "severity": "high",
+        }
     ]
     assert "prod-payments (111111111111)" in alert.subject and "password" in alert.subject
     assert "o-abc123" in alert.subject
-    assert "prod-payments (111111111111): password" in alert.text
+    assert "prod-payments (111111111111): password (high)" in alert.text
+    assert alert.document["severity"] == "high" and alert.subject.startswith("[HIGH] [rootwatch] ")
     # Absent at the last audit is all rootwatch knows: "appeared", never "reappeared", in the human words.
     assert " appeared on " in alert.subject and "reappeared" not in alert.subject.lower()
     assert "ROOT CREDENTIALS APPEARED (1 account)" in alert.text and "reappeared" not in alert.text.lower()
@@ -106,10 +113,17 @@ def test_alert_json_follows_the_v1_contract_exactly():
         "resolved",
         "totals",
         "recommendations",  # added at the end, additively (rootwatch.domain.findings)
+        "severity",  # added at the end, additively: the highest of the entries'
     ]
     assert alert.document["schema"] == SCHEMA
     assert alert.document["new_with_credentials"] == [
-        {"account_id": "111111111111", "account_name": "a", "ou_path": None, "credentials": ["access_keys"]}
+        {
+            "account_id": "111111111111",
+            "account_name": "a",
+            "ou_path": None,
+            "credentials": ["access_keys"],
+            "severity": "critical",
+        }
     ]
     assert alert.document["totals"] == {
         "accounts": 2,
@@ -147,11 +161,13 @@ def test_scp_denial_is_listed_with_aws_message_cause_and_fix():
             "ou_path": None,
             "error_code": "ACCESS_DENIED",
             "error_message": SCP_MESSAGE,
+            "severity": "critical",
         }
     ]
     assert SCP_MESSAGE in alert.text
     assert "an SCP denies root actions" in alert.text and "aws:AssumedRoot" in alert.text
-    assert "1 audit failed" in alert.subject
+    assert "1 audit failed" in alert.subject and alert.subject.startswith("[CRITICAL] [rootwatch] ")
+    assert "locked-down (222222222222): ACCESS_DENIED (critical)" in alert.text
 
 
 def test_feature_disabled_run_failure_is_one_alert_telling_to_run_enable():
@@ -162,6 +178,7 @@ def test_feature_disabled_run_failure_is_one_alert_telling_to_run_enable():
     assert alert.document["audit_errors"][0]["error_code"] == "FEATURE_DISABLED"
     assert "rootwatch enable" in alert.text and "RootCredentialsManagement" in alert.text
     assert "failed" in alert.subject.lower() and "FEATURE_DISABLED" in alert.subject
+    assert alert.subject.startswith("[CRITICAL] [rootwatch] Audit run failed")
 
 
 def test_exempt_kinds_do_not_alert_but_other_kinds_on_the_same_account_do():
@@ -172,7 +189,13 @@ def test_exempt_kinds_do_not_alert_but_other_kinds_on_the_same_account_do():
     exempt = {"111111111111": {"password"}, "222222222222": {"password"}}
     alert = compose_alert(records, exempt_kinds=exempt, **RUN)
     assert alert.document["reappeared"] == [
-        {"account_id": "222222222222", "account_name": "b", "ou_path": None, "credentials": ["access_keys"]}
+        {
+            "account_id": "222222222222",
+            "account_name": "b",
+            "ou_path": None,
+            "credentials": ["access_keys"],
+            "severity": "critical",
+        }
     ]
     assert compose_alert(records[:1], exempt_kinds=exempt, **RUN) is None
 
@@ -189,7 +212,7 @@ def test_subject_is_one_line_of_at_most_100_characters(accounts, errors):
     records = [ok(f"{i:012d}", name, kinds=[kind], appeared=[kind]) for i, (name, kind) in enumerate(accounts)]
     records += [error(f"9{i:011d}", "e\nx", "UNKNOWN", "boom") for i in range(errors)]
     alert = compose_alert(records, **{**RUN, "organization_id": "o-" + "x" * 30})
-    assert alert.subject.startswith("[rootwatch] ")
+    assert alert.subject.startswith(f"[{alert.document['severity'].upper()}] [rootwatch] ")
     assert len(alert.subject) <= 100 and "\n" not in alert.subject
 
 
@@ -201,7 +224,7 @@ def test_long_names_are_dropped_from_the_subject_before_the_account_id_is_cut():
     ]
     alert = compose_alert(records, **{**RUN, "organization_id": "o-md129t2g3e"})
     assert alert.subject == (
-        "[rootwatch] o-md129t2g3e: Root password, access keys appeared on 245023119797; 1 audit failed"
+        "[CRITICAL] [rootwatch] o-md129t2g3e: Root credentials appeared on 245023119797; 1 audit failed"
     )
     assert f"{name} (245023119797): password, access keys" in alert.text
 
@@ -257,3 +280,15 @@ def test_each_account_entry_carries_its_ou_path_and_the_text_shows_it_after_the_
     assert "  - sandbox-7 (222222222222) in Root/Sandbox: ACCESS_DENIED" in alert.text
     assert "  - legacy (333333333333): " in alert.text
     assert "Root/" not in alert.subject  # the subject keeps its 100 characters for what happened
+
+
+def test_the_subject_leads_with_the_highest_severity_of_what_alerts():
+    records = [
+        ok("111111111111", "a", kinds=["mfa"], appeared=["mfa"]),
+        ok("222222222222", "b", kinds=["password", "mfa"], appeared=["password"]),
+    ]
+    alert = compose_alert(records, **RUN)
+    assert [e["severity"] for e in alert.document["reappeared"]] == ["low", "high"]
+    assert alert.document["severity"] == "high" and alert.subject.startswith("[HIGH] [rootwatch] o-abc123: ")
+    only_mfa = compose_alert(records[:1], **RUN)
+    assert only_mfa.subject.startswith("[LOW] [rootwatch] ") and "a (111111111111): MFA (low)" in only_mfa.text

@@ -26,9 +26,11 @@ from rootwatch.domain.findings import (
     DEFAULT_POLICY,
     FINDING,
     Policy,
+    Severity,
     alerting_credentials,
     credential_label,
     findings_of,
+    most_severe,
     plural,
 )
 from rootwatch.domain.plaintext import plain_text
@@ -154,15 +156,15 @@ def compose_alert(
             if record.first_audit:
                 kinds = [k for k in record.present_kinds() if k not in exempt and k in alerting]
                 if kinds:
-                    new_with_credentials.append(_account_entry(record, kinds))
+                    new_with_credentials.append(_account_entry(record, kinds, policy))
             else:
                 kinds = [k for k in record.appeared if k not in exempt and k in alerting]
                 if kinds:
-                    reappeared.append(_account_entry(record, kinds))
+                    reappeared.append(_account_entry(record, kinds, policy))
             # A credential this alert already names (or an exempt one) needs no second line.
             recommendations += _recommendations(record, policy, exempt | set(kinds))
             if record.disappeared:
-                resolved.append(_account_entry(record, list(record.disappeared)))
+                resolved.append(_account_entry(record, list(record.disappeared), policy))
         elif record.status == AuditStatus.ERROR:
             audit_errors.append(
                 {
@@ -171,6 +173,7 @@ def compose_alert(
                     "ou_path": record.ou_path,
                     "error_code": record.error_code or "UNKNOWN",
                     "error_message": record.error_message or "",
+                    "severity": str(FINDING["audit_error"].severity),
                 }
                 | _state_note(record)
             )
@@ -182,11 +185,15 @@ def compose_alert(
                 "account_name": f"organization {organization_id}" if organization_id else "organization",
                 "error_code": run_failure.error_code,
                 "error_message": run_failure.error_message,
+                "severity": str(FINDING["audit_error"].severity),
             },
         )
     if not (reappeared or new_with_credentials or (audit_errors and FINDING["audit_error"].alerts)):
         return None
     totals = run_totals(records)
+    severity = most_severe(
+        entry.get("severity") for entries in (reappeared, new_with_credentials, audit_errors) for entry in entries
+    )
     document = {
         "schema": SCHEMA,
         "run_id": run_id,
@@ -198,6 +205,7 @@ def compose_alert(
         "resolved": resolved,
         "totals": totals,
         "recommendations": recommendations,
+        "severity": str(severity) if severity else None,
     }
     return Alert(
         run_id=run_id,
@@ -207,12 +215,16 @@ def compose_alert(
     )
 
 
-def _account_entry(record: AuditRecord, kinds: list[str]) -> dict[str, Any]:
+def _account_entry(record: AuditRecord, kinds: list[str], policy: Policy) -> dict[str, Any]:
+    """An account entry; ``severity`` is the highest of the account's findings that concern ``kinds``
+    (null when none does, e.g. a ``resolved`` entry whose credentials are gone)."""
+    severity = most_severe(kind.severity for kind in findings_of(record, policy) if set(kind.credentials) & set(kinds))
     entry: dict[str, Any] = {
         "account_id": record.account_id,
         "account_name": record.account_name,
         "ou_path": record.ou_path,
         "credentials": kinds,
+        "severity": str(severity) if severity else None,
     }
     return entry | _state_note(record)
 
@@ -264,18 +276,24 @@ def render_subject(doc: Mapping[str, Any], run_failure: RunFailure | None = None
     shorter ones (id only, "root credentials") before it ever cuts text.
     """
     where = doc["organization_id"] or "your organization"
+    lead = severity_lead(doc.get("severity") or (Severity.CRITICAL if run_failure is not None else None))
     if run_failure is not None:
-        return _fit(f"{SUBJECT_PREFIX}Audit run failed in {where}: {run_failure.error_code}")
+        return _fit(f"{lead}{SUBJECT_PREFIX}Audit run failed in {where}: {run_failure.error_code}")
     candidates = [
         _subject_body(doc, with_name=True, with_kinds=True),
         _subject_body(doc, with_name=False, with_kinds=True),
         _subject_body(doc, with_name=False, with_kinds=False),
     ]
     for body in candidates:
-        subject = f"{SUBJECT_PREFIX}{where}: {body}"
+        subject = f"{lead}{SUBJECT_PREFIX}{where}: {body}"
         if len(subject) <= SUBJECT_MAX:
             return _fit(subject)
-    return _fit(f"{SUBJECT_PREFIX}{where}: {candidates[-1]}")
+    return _fit(f"{lead}{SUBJECT_PREFIX}{where}: {candidates[-1]}")
+
+
+def severity_lead(severity: str | None) -> str:
+    """What the subject leads with: ``[CRITICAL] `` for the alert's highest severity (nothing when it has none)."""
+    return f"[{str(severity).upper()}] " if severity else ""
 
 
 def _subject_body(doc: Mapping[str, Any], *, with_name: bool, with_kinds: bool) -> str:
@@ -364,6 +382,11 @@ def _capped(
     return list(entries[:TEXT_LIST_MAX]), [f"  … and {len(entries) - TEXT_LIST_MAX} more (see {see})"]
 
 
+def _severity(entry: Mapping[str, Any]) -> str:
+    """`` (critical)`` after an entry that has a severity."""
+    return f" ({entry['severity']})" if entry.get("severity") else ""
+
+
 def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -> str:
     """The plain-text email for an alert document (the ``default``/``email`` part of the SNS message)."""
     records_seen = doc["totals"]["accounts"] > 0
@@ -386,14 +409,16 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         lines.append(f"ROOT CREDENTIALS APPEARED ({plural(len(doc['reappeared']), 'account')})")
         lines.append("Absent at these accounts' last successful audit, present now:")
         shown, more = _capped(doc["reappeared"])
-        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])}" for e in shown] + more
+        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])}{_severity(e)}" for e in shown]
+        lines += more
         lines.append("")
     if doc["new_with_credentials"]:
         lines.append(
             f"NEWLY AUDITED ACCOUNTS WITH ROOT CREDENTIALS ({plural(len(doc['new_with_credentials']), 'account')})"
         )
         shown, more = _capped(doc["new_with_credentials"])
-        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])}" for e in shown] + more
+        lines += [f"  - {_name(e, with_path=True)}: {_kinds_text(e['credentials'])}{_severity(e)}" for e in shown]
+        lines += more
         lines.append("")
     account_errors = [
         e
@@ -405,7 +430,7 @@ def render_text(doc: Mapping[str, Any], run_failure: RunFailure | None = None) -
         shown, more = _capped(account_errors, see="`rootwatch query audit_errors` or the report")
         for entry in shown:
             cause, fix = error_advice(entry["error_code"], entry["error_message"])
-            lines.append(f"  - {_name(entry, with_path=True)}: {entry['error_code']}")
+            lines.append(f"  - {_name(entry, with_path=True)}: {entry['error_code']}{_severity(entry)}")
             if entry["error_message"]:
                 lines.append(f"      AWS said: {entry['error_message']}")
             lines.append(f"      Cause: {cause}.")
