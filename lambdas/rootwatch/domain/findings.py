@@ -142,6 +142,12 @@ class Control:
         """``AWS Foundational Security Best Practices IAM.4``: the standard and the id, one string."""
         return f"{self.standard} {self.id}"
 
+    @property
+    def short(self) -> str:
+        """``Security Hub IAM.4``, ``CIS 1.4``, ``rootwatch RW.1``: how tables name it."""
+        prefix = {FSBP: "Security Hub", CIS: "CIS"}.get(self.standard, self.standard)
+        return f"{prefix} {self.id}"
+
 
 FSBP = "AWS Foundational Security Best Practices"
 #: The CIS version cited (the version Security Hub's CIS v3.0.0 standard checks; later versions renumber).
@@ -317,7 +323,7 @@ FINDINGS: tuple[FindingKind, ...] = (
         label="password without MFA",
         plural="passwords without MFA",
         severity=Severity.CRITICAL,
-        severity_reason="a console sign-in as root for whoever learns the password or resets it by email",
+        severity_reason="a console sign-in as root with the password alone: one factor guards the whole account",
         controls=_controls(f"{FSBP} IAM.9", f"{FSBP} IAM.6", f"{CIS} 1.5", f"{CIS} 1.6", "rootwatch RW.1"),
         alerts=True,
         fails_scan=True,
@@ -413,6 +419,17 @@ if [SEVERITY_ORDER.index(kind.severity) for kind in FINDINGS] != sorted(
     SEVERITY_ORDER.index(kind.severity) for kind in FINDINGS
 ):
     raise AssertionError("FINDINGS must list the kinds most severe first")
+
+
+def severity_table(policy: Policy = DEFAULT_POLICY) -> str:
+    """FINDINGS as a Markdown table (kind, severity, why, controls): the README's, kept equal by a test."""
+    lines = ["| finding | severity | why | controls it breaks |", "|---|---|---|---|"]
+    for kind in FINDINGS:
+        controls = ", ".join(control.short for control in kind.controls)
+        lines.append(
+            f"| {kind.text(policy)} (`{kind.key}`) | {kind.severity.upper()} | {kind.severity_reason} | {controls} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def findings_of(row: Row, policy: Policy = DEFAULT_POLICY) -> list[FindingKind]:
