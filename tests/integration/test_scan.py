@@ -11,7 +11,7 @@ import threading
 import boto3
 import pytest
 from rootwatch.aws.clients import ClientFactory
-from rootwatch.domain.records import RECORD_FIELDS
+from rootwatch.domain.records import RECORD_FIELDS, AuditRecord
 from rootwatch.services import scan as scan_service
 from rootwatch_cli import main
 from rootwatch_cli.commands import scan
@@ -112,6 +112,29 @@ def test_json_has_one_contract_record_per_account(mixed_org, capsys) -> None:
     assert len({r["run_id"] for r in records}) == 1
     assert re.fullmatch(r"scan-\d{8}T\d{6}Z", records[0]["run_id"])
     assert "1 audit errors" in err and "2 with root credentials" in err
+
+
+def test_json_and_the_table_carry_the_severity_from_the_finding_table(mixed_org, capsys) -> None:
+    _, out, _ = run_scan(capsys, "--format", "json")
+    rows = by_account(json.loads(out))
+    assert (rows[mixed_org["password"]]["severity"], rows[mixed_org["password"]]["finding_kinds"][:2]) == (
+        "critical",
+        ["password_without_mfa", "password"],
+    )
+    assert rows[mixed_org["everything"]]["finding_kinds"] == [
+        "active_access_key",
+        "password",
+        "active_signing_certificate",
+        "inactive_access_key_or_signing_certificate",
+        "password_unused",
+    ]
+    assert rows[mixed_org["denied"]]["severity"] == "critical" and rows[mixed_org["denied"]]["finding_kinds"] == [
+        "audit_error"
+    ]
+    assert (rows[mixed_org["clean"]]["severity"], rows[mixed_org["clean"]]["finding_kinds"]) == (None, [])
+    assert rows[MANAGEMENT_ACCOUNT_ID]["severity"] is None
+    row = scan.table_row(AuditRecord.from_dict(rows[mixed_org["everything"]]))
+    assert list(row)[3:5] == ["status", "severity"] and row["severity"] == "CRITICAL"
 
 
 def test_jsonl_has_one_record_per_line(mixed_org, capsys) -> None:

@@ -31,6 +31,8 @@ from rootwatch.domain.findings import (
     finding_counts,
     findings_by_severity,
     findings_of,
+    highest_severity,
+    with_findings,
 )
 from rootwatch.domain.records import RECORD_FIELDS, AuditRecord, AuditStatus
 from rootwatch.domain.totals import run_totals
@@ -84,6 +86,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "account_name",
     "ou_path",
     "status",
+    "severity",
     "credentials",
     "findings",
     "access_keys",
@@ -103,12 +106,14 @@ TABLE_DROP_ORDER: tuple[str, ...] = (
     "mfa_devices",
     "access_keys",
     "findings",
+    "severity",
 )
 TABLE_HEADERS = {
     "account_id": "Account",
     "account_name": "Name",
     "ou_path": "OU",
     "status": "Status",
+    "severity": "Severity",
     "credentials": "Root credentials",
     "findings": "Findings",
     "access_keys": "Access keys",
@@ -223,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_records(args: argparse.Namespace, org: MemberAccounts, run_id: str, records: list[AuditRecord]) -> None:
+    # severity and finding_kinds, derived from the finding table as the S3 records carry them.
+    records = [with_findings(r, policy_from_args(args)) for r in records]
     rows = [r.to_dict() for r in records]
     if args.format == OCSF:
         events = to_events(rows, policy=policy_from_args(args), feature="scan")
@@ -261,6 +268,7 @@ def table_row(record: AuditRecord, policy: Policy = DEFAULT_POLICY) -> dict[str,
         "account_name": record.account_name,
         "ou_path": record.ou_path,
         "status": str(record.status),
+        "severity": severity.upper() if (severity := highest_severity(record, policy)) else None,
         "credentials": credentials,
         "findings": ", ".join(kind.text(policy) for kind in findings_of(record, policy)) or None,
         "access_keys": keys,
