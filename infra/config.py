@@ -65,6 +65,8 @@ CONFIG_KEYS = tuple(
         "metricsEnabled",
         "sdkRetryMode",
         "sdkMaxAttempts",
+        "securityHubEnabled",
+        "eventBridgeEnabled",
         *(threshold.context_key for threshold in THRESHOLDS),
     )
 )
@@ -111,6 +113,10 @@ class RootwatchConfig:
     sdk_max_attempts: int = 3
     #: Accounts per Express child (ItemBatcher.MaxItemsPerBatch); audits in flight = this x map_max_concurrency.
     map_batch_size: int = 40
+    #: FinishRun imports its findings into Security Hub (the account's default product) when on.
+    security_hub_enabled: bool = False
+    #: FinishRun puts one event per change on the default event bus when on.
+    event_bridge_enabled: bool = False
     #: The rules' thresholds by name (rootwatch.domain.findings.THRESHOLDS: key, default, bounds).
     thresholds: Mapping[str, int] = field(default_factory=dict)
 
@@ -333,6 +339,8 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         metrics_enabled=_bool("metricsEnabled", _get(context, "metricsEnabled", True)),
         sdk_retry_mode=_choice("sdkRetryMode", _get(context, "sdkRetryMode", "adaptive"), SDK_RETRY_MODES),
         sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 3), 1, MAX_SDK_ATTEMPTS),
+        security_hub_enabled=_bool("securityHubEnabled", _get(context, "securityHubEnabled", False)),
+        event_bridge_enabled=_bool("eventBridgeEnabled", _get(context, "eventBridgeEnabled", False)),
         thresholds={
             threshold.name: _int(
                 threshold.context_key,

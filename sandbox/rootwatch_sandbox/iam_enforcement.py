@@ -249,8 +249,20 @@ def check_request(resp: Any, service: str, operation: str) -> None:
     if service in ("lambda", "sqs"):  # a Lambda Qualifier rides in the query string; so may SQS's parameters
         for key, value in (resp.querystring or {}).items():
             params.setdefault(key, value[0] if isinstance(value, list) and len(value) == 1 else value)
+    if service in ("securityhub", "events"):  # JSON bodies moto reads lazily: the findings' products, the buses
+        params.update({k: v for k, v in _json_body(resp).items() if k not in params})
     authorization = iam_requests.authorization_for(service, operation, params, resp.region, account)
     authorize(caller, service, authorization, resp.region)
+
+
+def _json_body(resp: Any) -> dict[str, Any]:
+    """The request's JSON body as a dict (empty when there is none or it is not JSON)."""
+    body = getattr(resp, "body", None)
+    try:
+        parsed = json.loads(body.decode() if isinstance(body, bytes) else body or "{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def check_s3(resp: Any, operation: str, bucket: str | None, key: str | None) -> None:

@@ -48,6 +48,15 @@ class Settings(BaseModel):
     #: The rules' thresholds (rootwatch.domain.findings.THRESHOLDS) set by their variables, as ``(name, value)``
     #: pairs: Settings stays hashable (the handlers cache what they build from it).
     thresholds: tuple[tuple[str, int], ...] = ()
+    #: FinishRun imports Security Hub findings as this default product when set (rootwatch:securityHubEnabled).
+    security_hub_product_arn: str | None = Field(
+        default=None,
+        pattern=rf"^arn:aws[a-z-]*:securityhub:[a-z0-9-]+:{ACCOUNT_ID_REGEX}:product/{ACCOUNT_ID_REGEX}/default$",
+    )
+    #: FinishRun puts change events on this bus when set (rootwatch:eventBridgeEnabled).
+    event_bus_arn: str | None = Field(
+        default=None, pattern=rf"^arn:aws[a-z-]*:events:[a-z0-9-]+:{ACCOUNT_ID_REGEX}:event-bus/[A-Za-z0-9._/-]+$"
+    )
 
     @property
     def policy(self) -> Policy:
@@ -71,6 +80,8 @@ class Settings(BaseModel):
             "HISTORY_TTL_DAYS": "history_ttl_days",
             "AWS_RETRY_MODE": "retry_mode",
             "AWS_MAX_ATTEMPTS": "max_attempts",
+            "SECURITY_HUB_PRODUCT_ARN": "security_hub_product_arn",
+            "EVENT_BUS_ARN": "event_bus_arn",
         }
         raw.update({field: environ[name] for name, field in optional.items() if environ.get(name)})
         thresholds: dict[str, int] = {}
@@ -95,6 +106,8 @@ _VARIABLES = (
     "ROOTWATCH_EXEMPTIONS",
     "AWS_RETRY_MODE",
     "AWS_MAX_ATTEMPTS",
+    "SECURITY_HUB_PRODUCT_ARN",
+    "EVENT_BUS_ARN",
     *(threshold.env for threshold in THRESHOLDS),
 )
 
