@@ -93,6 +93,18 @@ def test_report_states_totals_and_the_headline(report):
     assert re.search(r'data-total="reappeared"><div class="value">1<', html)
 
 
+def test_report_findings_show_each_kinds_severity_reason_and_controls(report):
+    from rootwatch.domain.findings import FINDING
+
+    html = report.read_text()
+    kind = FINDING["active_access_key"]
+    row = html[html.index('<tr data-finding="active_access_key">') :]
+    row = row[: row.index("</tr>")]
+    assert f'title="{kind.severity_reason}"' in row and ">critical</span>" in row
+    assert ">Security Hub IAM.4</span>" in row and ">CIS 1.4</span>" in row and ">rootwatch RW.1</span>" in row
+    assert "<th>Controls</th>" in html
+
+
 def test_report_shows_the_errors_with_cause_and_fix(report):
     html = report.read_text()
     assert "an SCP denies root actions on this account" in html

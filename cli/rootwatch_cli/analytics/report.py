@@ -15,7 +15,15 @@ from html import escape
 from typing import Any
 
 from rootwatch.domain.exemptions import KINDS, Exemption, exempt_kinds_by_account
-from rootwatch.domain.findings import DEFAULT_POLICY, FINDINGS, Policy, credential_label, findings_of, plural
+from rootwatch.domain.findings import (
+    DEFAULT_POLICY,
+    FINDINGS,
+    FindingKind,
+    Policy,
+    credential_label,
+    findings_of,
+    plural,
+)
 from rootwatch.domain.totals import run_totals
 
 from rootwatch_cli.analytics import report_page
@@ -268,17 +276,27 @@ def _findings_section(data: ReportData) -> str:
         tone = "clean" if not accounts else "action" if kind.alerts else "error"
         rows.append(
             f'<tr data-finding="{escape(kind.key)}"><td data-sort="{FINDINGS.index(kind)}">'
-            f'<span class="pill {tone}">{escape(str(kind.severity))}</span></td>'
+            f'<span class="pill {tone}" title="{escape(kind.severity_reason)}">{escape(str(kind.severity))}</span></td>'
             f"<td>{escape(kind.text(data.policy))}{'' if kind.alerts else ' <span class=muted>(no alert)</span>'}</td>"
             f'<td data-sort="{len(accounts)}">{len(accounts):,}</td><td>{names or _DASH}</td>'
+            f"<td class=controls>{_controls(kind)}</td>"
             f"<td class=fix>{escape(kind.remediation.replace('<id>', 'ID'))}.</td></tr>"
         )
     return f"""<section>
   <h2>Findings</h2>
-  <p class="note">Every kind of finding rootwatch knows, most urgent first, and the accounts it applies to now.</p>
+  <p class="note">Every kind of finding rootwatch knows, most urgent first, and the accounts it applies to now.
+  A severity's reason shows on hover; the controls are Security Hub's, CIS AWS Foundations Benchmark v3.0.0's
+  and rootwatch's RW.1 (root credentials should not exist when centralized root access is on).</p>
   <table class="sortable" id="findings"><thead><tr><th data-type="num">Severity</th><th>Finding</th>
-  <th data-type="num">Accounts</th><th>Which</th><th>What to do</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+  <th data-type="num">Accounts</th><th>Which</th><th>Controls</th><th>What to do</th></tr></thead>
+  <tbody>{"".join(rows)}</tbody></table>
 </section>"""
+
+
+def _controls(kind: FindingKind) -> str:
+    """The controls a finding kind breaks; on hover, each one's title and where it is written down (no link:
+    the page loads nothing)."""
+    return ", ".join(f'<span title="{escape(f"{c.title} ({c.url})")}">{escape(c.short)}</span>' for c in kind.controls)
 
 
 def _accounts_section(data: ReportData) -> str:
