@@ -17,6 +17,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from rootwatch.aws.exemption_store import EXEMPTION_PK
 from rootwatch.domain.task_policies import TaskPolicy
 
 from infra.alerting import Alerting
@@ -128,6 +129,15 @@ class Workflow(Construct):
                 resources=[table.table_arn],
             )
         )
+        # The exemptions added with `rootwatch exempt add`: one Query a run, of their own partition only.
+        self.prepare.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadExemptions",
+                actions=["dynamodb:Query"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [EXEMPTION_PK]}},
+            )
+        )
 
         # AuditAccount: AssumeRoot with the audit task policy ONLY, then the status table.
         self.audit.add_to_role_policy(
@@ -176,6 +186,7 @@ class Workflow(Construct):
             )
         )
         alerting.grant_publish(self.finish)
+        self._optional_deliveries(config)
 
         xray = (
             "X-Ray PutTraceSegments/PutTelemetryRecords (added by CDK for active tracing) "
@@ -217,6 +228,29 @@ class Workflow(Construct):
         )
 
         self.state_machine = self._state_machine(config, storage, definition)
+
+    def _optional_deliveries(self, config: RootwatchConfig) -> None:
+        """Security Hub and EventBridge, each off unless its key is on: then FinishRun gets its variable and the
+        one action it needs, on the one resource (docs/deploying.md, "Security Hub and EventBridge")."""
+        stack = cdk.Stack.of(self)
+        if config.security_hub_enabled:
+            # The account's default product: BatchImportFindings accepts only findings whose AwsAccountId is the
+            # caller's (docs/aws-behaviour.md#security-hub); the resource type is the product.
+            product = (
+                f"arn:{stack.partition}:securityhub:{stack.region}:{stack.account}:product/{stack.account}/default"
+            )
+            self.finish.add_environment("SECURITY_HUB_PRODUCT_ARN", product)
+            self.finish.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="ImportSecurityHubFindings", actions=["securityhub:BatchImportFindings"], resources=[product]
+                )
+            )
+        if config.event_bridge_enabled:
+            bus = stack.format_arn(service="events", resource="event-bus", resource_name="default")
+            self.finish.add_environment("EVENT_BUS_ARN", bus)
+            self.finish.add_to_role_policy(
+                iam.PolicyStatement(sid="PutChangeEvents", actions=["events:PutEvents"], resources=[bus])
+            )
 
     def _state_machine(self, config: RootwatchConfig, storage: Storage, definition: dict[str, Any]) -> sfn.StateMachine:
         stack = cdk.Stack.of(self)

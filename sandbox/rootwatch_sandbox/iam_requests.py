@@ -7,7 +7,8 @@ request-specific condition keys (``sts:TaskPolicyArn`` for AssumeRoot). ``s3_aut
 from the bucket and key S3's request path hands over.
 
 Covered: the operations the pipeline, the CLI and the Step Functions role use (DynamoDB, S3, SNS, Lambda,
-Step Functions, STS, Organizations, IAM, KMS, CloudWatch, X-Ray, Logs, SQS). Anything else is authorized
+Step Functions, STS, Organizations, IAM, KMS, CloudWatch, X-Ray, Logs, SQS, Security Hub's BatchImportFindings,
+EventBridge's PutEvents). Anything else is authorized
 against resource ``*``, which only a statement with ``"Resource": "*"`` (or a matching wildcard) allows.
 """
 
@@ -94,6 +95,24 @@ def _dynamodb(operation: str, params: Mapping[str, Any], region: str, account: s
     if operation in ("DescribeBackup", "DeleteBackup", "RestoreTableFromBackup") and params.get("BackupArn"):
         return (str(params["BackupArn"]),)
     return ("*",)
+
+
+_EQUALITY = re.compile(r"(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)")
+
+
+def _query_leading_key(params: Mapping[str, Any]) -> str | None:
+    """``dynamodb:LeadingKeys`` of a Query: the value of the first equality of its KeyConditionExpression.
+
+    A Query's partition key condition is its one required equality; the sandbox does not read the table's key
+    schema, so it takes the first equality (rootwatch writes the partition key first). Item operations
+    (GetItem, PutItem, ...) get no LeadingKeys: a ``ForAllValues:`` condition on them then holds, and no
+    rootwatch statement conditions them.
+    """
+    match = _EQUALITY.search(str(params.get("KeyConditionExpression") or ""))
+    if match is None:
+        return None
+    value = (params.get("ExpressionAttributeValues") or {}).get(match.group(2)) or {}
+    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
 
 
 def _sns(operation: str, params: Mapping[str, Any], region: str, account: str) -> tuple[str, ...]:
@@ -206,8 +225,29 @@ def _sqs(operation: str, params: Mapping[str, Any], region: str, account: str) -
     return ("*",)
 
 
+def _securityhub(operation: str, params: Mapping[str, Any], region: str, account: str) -> tuple[str, ...]:
+    """BatchImportFindings: the product ARN of each finding (its resource type is the product)."""
+    if operation == "BatchImportFindings":
+        findings = params.get("Findings") or []
+        return tuple(dict.fromkeys(str(f.get("ProductArn")) for f in findings if isinstance(f, Mapping))) or ("*",)
+    return ("*",)
+
+
+def _events(operation: str, params: Mapping[str, Any], region: str, account: str) -> tuple[str, ...]:
+    """PutEvents: the bus of each entry (a name or an ARN; no name is the default bus)."""
+    if operation == "PutEvents":
+        buses = []
+        for entry in params.get("Entries") or []:
+            name = str(entry.get("EventBusName") or "default") if isinstance(entry, Mapping) else "default"
+            buses.append(name if name.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{name}")
+        return tuple(dict.fromkeys(buses)) or ("*",)
+    return ("*",)
+
+
 _RESOURCES = {
     "dynamodb": _dynamodb,
+    "securityhub": _securityhub,
+    "events": _events,
     "sns": _sns,
     "lambda": _lambda,
     "awslambda": _lambda,
@@ -228,6 +268,10 @@ def authorization_for(
     if service == "sts":
         resources, context = _sts(operation, params, region, account)
         return Authorization(action, resources, context)
+    if service == "dynamodb" and operation == "Query":
+        leading = _query_leading_key(params)
+        context = {} if leading is None else {"dynamodb:LeadingKeys": [leading]}
+        return Authorization(action, _dynamodb(operation, params, region, account), context)
     resolve = _RESOURCES.get(service)
     resources = resolve(operation, params, region, account) if resolve is not None else ("*",)
     return Authorization(action, resources or ("*",))

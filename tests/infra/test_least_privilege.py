@@ -132,9 +132,14 @@ def test_prepare_lambda_reads_the_org_and_nothing_else_outside_its_own_data(synt
         "dynamodb:UpdateItem",
         "dynamodb:PutItem",
         "dynamodb:GetItem",
+        "dynamodb:Query",  # the exemptions `rootwatch exempt add` stored, and only those (below)
     }
     (put,) = [s for s in statements if "s3:PutObject" in _actions(s)]
     assert _resources(put) == [_object_arn(synthesized, "manifests/")]
+    (query,) = [s for s in statements if "dynamodb:Query" in _actions(s)]
+    table = _logical_id(synthesized, "AWS::DynamoDB::Table", "StorageStatus")
+    assert _actions(query) == {"dynamodb:Query"} and _resources(query) == [{"Fn::GetAtt": [table, "Arn"]}]
+    assert query["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["EXEMPTION"]}}
 
 
 def test_finish_lambda_writes_only_results_and_publishes_only_to_its_topic(synthesized):

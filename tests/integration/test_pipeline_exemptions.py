@@ -124,3 +124,63 @@ def test_exemption_that_expired_since_deploy_alerts_again(sandbox):
     alerts = stack.alerts()
     assert len(alerts) == 1
     assert member["account_id"] in json.dumps(alerts[0]["Message"])
+
+
+def _alerted_accounts(alerts: list[dict]) -> set[str]:
+    accounts = set()
+    for alert in alerts:
+        message = alert["Message"]
+        for key in ("new_with_credentials", "reappeared"):
+            accounts |= {entry["account_id"] for entry in message.get(key, [])}
+    return accounts
+
+
+def test_an_exemption_added_by_the_cli_silences_the_next_night_and_alerts_again_after_its_expiry(sandbox, monkeypatch):
+    """Night 1 alerts A's password; `exempt add` (CLI, the table); night 2 is silent; past the expiry, night 3
+    alerts A again. B's cdk.json exemption is honoured every night, alongside the table's."""
+    from rootwatch_cli import main
+
+    a, b = (m["account_id"] for m in org_of(sandbox, 3)[:2])
+    stack = _stack(
+        [{"account_id": b, "credentials": ["password"], "reason": "cdk.json break-glass", "expires": _iso(30)}]
+    )
+    sandbox.set_root_credentials(a, password=True)
+    sandbox.set_root_credentials(b, password=True)
+
+    stack.night("cli-exempt-1")
+    assert _alerted_accounts(stack.alerts()) == {a}
+
+    table = stack.outputs["table"]
+    monkeypatch.setattr("sys.stdin", None)
+    args = ["exempt", "add", "--account", a, "--credentials", "password", "--reason", "SEC-7 migration"]
+    assert main([*args, "--expires", _iso(1), "--yes", "--table", table]) == 0
+    assert [e["account_id"] for e in json.loads(_listed(main, table))] == [a]
+
+    night2 = stack.night("cli-exempt-2")
+    assert stack.alerts() == []
+    records = by_account(stack.results(night2["summary"]))
+    assert records[a]["exempt"] is True and "SEC-7 migration" in records[a]["exemption_reason"]
+    assert records[b]["exempt"] is True
+
+    # The clock past the expiry: the stored item now ends yesterday (the rules decide by date, not by the TTL).
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "EXEMPTION"}, "sk": {"S": f"{a}#password"}},
+        UpdateExpression="SET expires = :d",
+        ExpressionAttributeValues={":d": {"S": _iso(-1)}},
+    )
+    night3 = stack.night("cli-exempt-3")
+    assert _alerted_accounts(stack.alerts()) == {a}
+    records = by_account(stack.results(night3["summary"]))
+    assert records[a]["exempt"] is False and records[b]["exempt"] is True
+
+
+def _listed(main, table: str) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["exempt", "list", "--format", "json", "--table", table]) == 0
+    return out.getvalue()

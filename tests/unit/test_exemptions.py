@@ -182,3 +182,32 @@ def test_exemptions_file_is_the_same_shape_and_errors_name_the_file(tmp_path):
         load_exemptions_file(str(bad))
     with pytest.raises(ExemptionError, match=r"missing\.json"):
         load_exemptions_file(str(tmp_path / "missing.json"))
+
+
+# -- exemptions added at run time (rootwatch exempt add) and the merge with cdk.json's -----------------------
+
+
+def test_new_exemption_validates_like_config_and_bounds_the_expiry():
+    from rootwatch.domain.exemptions import MAX_HORIZON_DAYS, new_exemption
+
+    made = new_exemption(ACCOUNT, ["mfa", "password"], " SEC-7 ", "2026-11-22", today=TODAY)
+    assert made.credentials == {"password", "mfa"} and made.reason == "SEC-7" and made.in_effect(TODAY)
+    last = date.fromordinal(TODAY.toordinal() + MAX_HORIZON_DAYS).isoformat()
+    assert new_exemption(ACCOUNT, ["password"], "x", last, today=TODAY).expires.isoformat() == last
+    for args, words in [
+        ((ACCOUNT, ["password"], "x", "2026-11-21"), "is in the past"),
+        ((ACCOUNT, ["password"], "x", "2027-11-24"), "more than 366 days ahead"),
+        (("12345", ["password"], "x", "2026-12-01"), "not a 12-digit AWS account id"),
+        ((ACCOUNT, ["passwd"], "x", "2026-12-01"), "unknown credential kind"),
+        ((ACCOUNT, ["password"], "", "2026-12-01"), "reason must say why"),
+    ]:
+        with pytest.raises(ExemptionError, match=words) as caught:
+            new_exemption(*args, today=TODAY)
+        assert "exemptions[0]" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_merge_exempt_kinds_is_the_union_of_cdk_json_and_the_table():
+    from rootwatch.domain.exemptions import merge_exempt_kinds
+
+    merged = merge_exempt_kinds({ACCOUNT: {"password"}}, None, {ACCOUNT: ["mfa"], "444455556666": ["access_keys"]})
+    assert merged == {ACCOUNT: frozenset({"password", "mfa"}), "444455556666": frozenset({"access_keys"})}

@@ -34,13 +34,18 @@ class MemoryStore:
         self.records[(record.run_id, record.account_id)] = record
         return record
 
-    def commit_alerted(self, records) -> int:
+    def commit_alerted(self, records, *, exempt_kinds=None) -> int:
         if self.commit_fails:
             raise TimeoutError("FinishRun timed out")
-        moved = [r for r in records if r.status == AuditStatus.OK and (r.appeared or r.disappeared or r.first_audit)]
-        for record in moved:
-            self.alerted[record.account_id] = Baseline(frozenset(record.present_kinds()), record.run_id)
-        return len(moved)
+        exempt_kinds = exempt_kinds or {}
+        moved = 0
+        for record in (r for r in records if r.status == AuditStatus.OK):
+            kinds = frozenset(record.present_kinds()) - frozenset(exempt_kinds.get(record.account_id, ()))
+            before = self.alerted.get(record.account_id)
+            if record.first_audit or before is None or before.kinds != kinds:
+                self.alerted[record.account_id] = Baseline(kinds, record.run_id)
+                moved += 1
+        return moved
 
     def run_records(self, run_id: str) -> list[AuditRecord]:
         return [r for (rid, _), r in sorted(self.records.items()) if rid == run_id]
@@ -257,3 +262,70 @@ def test_feature_check_refuses_when_root_credentials_management_is_off():
 
     with pytest.raises(FeatureDisabledError, match="RootCredentialsManagement is not enabled for organization o-1"):
         run.check_root_credentials_feature(Iam())
+
+
+def _exempt_night(store, run_id: str, notifier, *, stored_expires: str | None = None, cdk: bool = False):
+    """A night with A's password present; the table's exemption (in the manifest entry, as PrepareRun puts it)
+    and/or cdk.json's (the caller's exempt_kinds)."""
+    entry = ACCOUNT.to_dict()
+    if stored_expires:
+        entry["exemptions"] = [
+            {"account_id": ACCOUNT.id, "credentials": ["password"], "reason": "SEC-7", "expires": stored_expires}
+        ]
+    exemptions = run.manifest_exemptions(entry)
+    run.audit_account(
+        run_id, SCANNED_AT, ACCOUNT, audit=audit_returning(WITH_PASSWORD), store=store, exemptions=exemptions
+    )
+    results = MemoryResults([entry])
+    kinds = {ACCOUNT.id: frozenset({"password"})} if cdk else None
+    return run.finish_run(
+        run_id, SCANNED_AT, store=store, results=results, notifier=notifier, prepared={}, exempt_kinds=kinds
+    )
+
+
+def test_a_stored_exemption_silences_an_alerted_password_and_it_alerts_again_after_the_expiry():
+    store, notifier = MemoryStore(), MemoryNotifier()
+    _exempt_night(store, "n1", notifier)
+    assert len(notifier.published) == 1
+    _exempt_night(store, "n2", notifier, stored_expires=SCANNED_AT[:10])  # in effect through that day
+    assert len(notifier.published) == 1
+    assert store.alerted[ACCOUNT.id].kinds == frozenset()  # an exempt kind is kept out of the baseline
+    _exempt_night(store, "n3", notifier, stored_expires="2026-11-21")  # expired the day before
+    assert len(notifier.published) == 2
+    assert notifier.published[1].document["reappeared"][0]["credentials"] == ["password"]
+
+
+def test_an_exempt_first_audit_alerts_once_its_exemption_ends_cdk_json_and_table_alike():
+    for cdk in (True, False):
+        store, notifier = MemoryStore(), MemoryNotifier()
+        stored = None if cdk else SCANNED_AT[:10]
+        _exempt_night(store, "n1", notifier, stored_expires=stored, cdk=cdk)
+        _exempt_night(store, "n2", notifier, stored_expires=stored, cdk=cdk)
+        assert notifier.published == []
+        _exempt_night(store, "n3", notifier)
+        assert [a.document["reappeared"][0]["credentials"] for a in notifier.published] == [["password"]]
+
+
+def test_prepare_run_puts_each_accounts_stored_exemptions_in_its_manifest_entry(monkeypatch):
+    from rootwatch.domain.exemptions import Exemption
+
+    other = run.Account("222222222222", "dev", None, "ACTIVE")
+    members = type("Members", (), {"to_audit": [ACCOUNT, other], "skipped": [], "organization_id": "o-1"})()
+    monkeypatch.setattr("rootwatch.aws.organizations.list_member_accounts", lambda factory: members)
+    monkeypatch.setattr(run, "check_root_credentials_feature", lambda iam: "o-1")
+    factory = type("Factory", (), {"client": lambda self, name: None})()
+    written: list[Any] = []
+    results = type("Writer", (), {"write_manifest": lambda self, run_id, m: written.append(m) or "k"})()
+    days: list[Any] = []
+
+    def stored(day):
+        days.append(day)
+        return [Exemption(ACCOUNT.id, frozenset({"password"}), "SEC-7", day)]
+
+    run.prepare_run("r1", SCANNED_AT, factory=factory, store=MemoryStore(), results=results, exemptions=stored)
+    (manifest,) = written
+    assert [str(d) for d in days] == [SCANNED_AT[:10]]
+    assert manifest[0]["exemptions"] == [
+        {"account_id": ACCOUNT.id, "credentials": ["password"], "reason": "SEC-7", "expires": SCANNED_AT[:10]}
+    ]
+    assert "exemptions" not in manifest[1]

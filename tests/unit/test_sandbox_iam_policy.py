@@ -242,3 +242,32 @@ def test_request_mapping() -> None:
     )
     assert iam_requests.s3_authorization("PutObject", "b", "results/x").resources == ("arn:aws:s3:::b/results/x",)
     assert iam_requests.s3_authorization("HeadBucket", "b", None).action == "s3:ListBucket"
+
+
+def test_a_query_carries_its_partition_key_as_dynamodb_leading_keys() -> None:
+    region, account = "us-east-1", "123456789012"
+    params = {
+        "TableName": "status",
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": "EXEMPTION"}, ":prefix": {"S": "1111"}},
+    }
+    auth = iam_requests.authorization_for("dynamodb", "Query", params, region, account)
+    assert (auth.action, auth.resources, dict(auth.context)) == (
+        "dynamodb:Query",
+        (TABLE,),
+        {"dynamodb:LeadingKeys": ["EXEMPTION"]},
+    )
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:Query",
+                "Resource": TABLE,
+                "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["EXEMPTION"]}},
+            }
+        ]
+    }
+    other = {**params, "ExpressionAttributeValues": {":pk": {"S": "RUN#r1"}, ":prefix": {"S": "A"}}}
+    denied = iam_requests.authorization_for("dynamodb", "Query", other, region, account)
+    assert evaluate([("p", policy)], "dynamodb:Query", TABLE, dict(auth.context)).allowed
+    assert not evaluate([("p", policy)], "dynamodb:Query", TABLE, dict(denied.context)).allowed

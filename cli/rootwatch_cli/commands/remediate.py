@@ -13,19 +13,22 @@ import argparse
 import contextlib
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rootwatch.aws.clients import ClientFactory
+from rootwatch.aws.exemption_store import ExemptionStore
 from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
+from rootwatch.domain.exemptions import Exemption, new_exemption, utc_today
 from rootwatch.domain.plaintext import plain_text
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditStatus
 from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.services.scan import scan_accounts
 
 from rootwatch_cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
+from rootwatch_cli.commands.exempt import add_exemption
 from rootwatch_cli.common import account_ids_type, add_account_arg, add_aws_args, factory_from_args
 from rootwatch_cli.flags import (
     action_log_from_args,
@@ -34,6 +37,7 @@ from rootwatch_cli.flags import (
     consent_from_args,
     operator_command,
 )
+from rootwatch_cli.operations.action_log import ActionLog, DynamoActionLog
 from rootwatch_cli.operations.consent import Consent
 from rootwatch_cli.operations.deletion_plan import parse_kinds
 from rootwatch_cli.operations.preflight import (
@@ -113,7 +117,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_account_arg(recover, "the member account (one 12-digit id)")
     add_consent_args(recover)
     add_table_arg(recover)
+    exempt = recover.add_argument_group("exemption of the new password (so it does not page the team tonight)")
+    exempt_choice = exempt.add_mutually_exclusive_group()
+    exempt_choice.add_argument(
+        "--exempt-days",
+        metavar="N",
+        type=_exempt_days,
+        default=1,
+        help="after the change, offer to exempt the account's password until N UTC days from today (default 1: "
+        "today and tomorrow, so the night's audit does not alert, whichever side of midnight UTC it runs); "
+        "with --yes it is added without asking",
+    )
+    exempt_choice.add_argument("--no-exempt", action="store_true", help="do not offer the exemption")
     recover.set_defaults(func=run_recovery)
+
+
+def _exempt_days(value: str) -> int:
+    """--exempt-days: 1 to 30 days."""
+    if not value.isdigit() or not 1 <= int(value) <= 30:
+        raise UsageError(f"--exempt-days: {value!r} is not a whole number of days from 1 to 30")
+    return int(value)
 
 
 @operator_command
@@ -291,6 +314,8 @@ def run_recovery(args: argparse.Namespace) -> int:
     print(f"would call: CreateLoginProfile as root (task policy {TaskPolicy.IAM_CREATE_ROOT_USER_PASSWORD.value})")
     print(f"\n{RECOVERY_EXPLANATION}\n")
     if consent.dry_run:
+        if not args.no_exempt:
+            print(f"would offer: exempt the password until {_recovery_exemption(args).expires} (--no-exempt: do not)")
         print("dry run: nothing was changed. To allow recovery: add --execute (asks first) or --yes.")
         return EXIT_OK
     if not consent.confirm(f"Allow root password recovery for account {label}?"):
@@ -303,8 +328,42 @@ def run_recovery(args: argparse.Namespace) -> int:
     else:
         print("done    CreateLoginProfile: the root email owner can now use 'Forgot password?'")
     print(f"  now: {_state_text(result.after, result.after_error)}")
+    if not result.error:
+        _offer_exemption(args, factory, consent, action_log, caller.arn, label)
     print(f"audit log: {action_log.destination}")
     return EXIT_FINDINGS if result.error else EXIT_OK
+
+
+def _recovery_exemption(args: argparse.Namespace) -> Exemption:
+    """The short exemption of the account's password `allow-password-recovery` offers (expires in --exempt-days)."""
+    expires = utc_today() + timedelta(days=args.exempt_days)
+    reason = f"root password recovery allowed by rootwatch remediate allow-password-recovery on {utc_today()}"
+    return new_exemption(args.account, ["password"], reason, expires.isoformat())
+
+
+def _offer_exemption(
+    args: argparse.Namespace, factory: ClientFactory, consent: Consent, log: ActionLog, who: str, label: str
+) -> None:
+    """Offer the short exemption (once the change is made), so the password asked for does not page tonight."""
+    if args.no_exempt:
+        return
+    exemption = _recovery_exemption(args)
+    if not isinstance(log, DynamoActionLog):
+        print(
+            "note    no status table (--no-action-log): the password is not exempted and will alert tonight; "
+            f"`rootwatch exempt add --account {args.account} --credentials password --expires "
+            f"{exemption.expires} --reason ...` exempts it"
+        )
+        return
+    question = (
+        f"Exempt the new password of account {label} until {exemption.expires} (UTC), "
+        "so tonight's audit does not alert?"
+    )
+    if not consent.confirm(question):
+        print("note    not exempted: the password alerts at the next run")
+        return
+    add_exemption(ExemptionStore(factory.client("dynamodb"), log.table_name), log, exemption, who)
+    print(f"done    exempted: password of account {args.account} until {exemption.expires} (UTC, inclusive)")
 
 
 def _header(operation: str, caller: CallerContext, consent: Consent, log_destination: str | None) -> None:

@@ -244,21 +244,30 @@ class StatusStore:
         for keys, ttl in ((history, self._ttl_seconds), (run_item, self._run_ttl_seconds)):
             self._client.put_item(TableName=self.table_name, Item=_to_item({**keys, **data, TTL_ATTRIBUTE: now + ttl}))
 
-    def commit_alerted(self, records: Iterable[AuditRecord]) -> int:
+    def commit_alerted(
+        self, records: Iterable[AuditRecord], *, exempt_kinds: Mapping[str, Iterable[str]] | None = None
+    ) -> int:
         """Make what each OK record saw the baseline later runs compare with; the number of accounts moved.
 
         Call only once the run's alert is published (or when it needed none): until then a later run
         must still see the change, so that a run dying before its alert is alerted again. Only records
         that changed something are written. A run never moves the baseline past a later run's audit.
+
+        ``exempt_kinds`` (``{account_id: kinds}`` exempt this run) are kept out of the baseline: an exempt
+        credential was never alerted, so once its exemption expires it is compared as new and alerts.
         """
         moved = 0
+        exempt_kinds = exempt_kinds or {}
         for record in records:
-            if record.status != AuditStatus.OK or not (record.appeared or record.disappeared or record.first_audit):
+            if record.status != AuditStatus.OK:
                 continue
-            present = record.present_kinds()
-            alerted: dict[str, Any] = {"kinds": present, "run_id": record.run_id, "scanned_at": record.scanned_at}
             # What this run was compared with, so a re-run of the same run gets the same transition.
-            previous = set(present) - set(record.appeared) | set(record.disappeared)
+            previous = set(record.present_kinds()) - set(record.appeared) | set(record.disappeared)
+            exempt = set(exempt_kinds.get(record.account_id, ()))
+            present = [kind for kind in record.present_kinds() if kind not in exempt]
+            if not record.first_audit and set(present) == previous:
+                continue
+            alerted: dict[str, Any] = {"kinds": present, "run_id": record.run_id, "scanned_at": record.scanned_at}
             alerted["previous_kinds"] = None if record.first_audit else ordered_kinds(previous)
             try:
                 self._client.update_item(

@@ -198,6 +198,38 @@ def exempt_kinds_by_account(exemptions: Iterable[Exemption], *, on: date) -> dic
     return {account_id: frozenset(values) for account_id, values in kinds.items()}
 
 
+#: How far ahead an exemption added at run time (``rootwatch exempt add``) may expire: a year and a day.
+MAX_HORIZON_DAYS = 366
+
+
+def new_exemption(
+    account_id: str, credentials: Iterable[str], reason: str, expires: str, *, today: date | None = None
+) -> Exemption:
+    """Validate an exemption an operator adds (``rootwatch exempt add``): the config rules, plus an expiry not in
+    the past and at most ``MAX_HORIZON_DAYS`` ahead. Raises :class:`ExemptionError` with one line."""
+    today = today or utc_today()
+    entry = {"account_id": account_id, "credentials": list(credentials), "reason": reason, "expires": expires}
+    try:
+        (exemption,) = parse_exemptions([entry], today=today)
+    except ExemptionError as exc:
+        raise ExemptionError(str(exc).replace(f"{_where(0, entry)}: ", "", 1)) from None
+    if (exemption.expires - today).days > MAX_HORIZON_DAYS:
+        raise ExemptionError(
+            f"expires {expires} is more than {MAX_HORIZON_DAYS} days ahead (today is {today.isoformat()}); "
+            "exempt for at most a year, then review"
+        )
+    return exemption
+
+
+def merge_exempt_kinds(*maps: Mapping[str, Iterable[str]] | None) -> dict[str, frozenset[str]]:
+    """The union of ``exempt_kinds`` maps (cdk.json's and the status table's): a kind is exempt if either says so."""
+    merged: dict[str, set[str]] = {}
+    for kinds_by_account in maps:
+        for account_id, kinds in (kinds_by_account or {}).items():
+            merged.setdefault(account_id, set()).update(kinds)
+    return {account_id: frozenset(kinds) for account_id, kinds in merged.items()}
+
+
 def _where(index: int, entry: Any) -> str:
     account = entry.get("account_id") if isinstance(entry, Mapping) else None
     return f"exemptions[{index}]" + (f" (account {account})" if isinstance(account, str) and account else "")

@@ -22,11 +22,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     record = run.audit_account(
         request.run_id,
         request.scanned_at,
-        run.Account(**request.account.model_dump()),
+        run.Account(**request.account.model_dump(exclude={"exemptions"})),
         audit=lambda account_id: audit_root_credentials(factory, account_id),
         store=dependencies.status_store(),
         final_attempt=request.final_attempt,
-        exemptions=dependencies.exemptions(),
+        # cdk.json's, then the status table's (from the Map item): a kind is exempt if either covers it.
+        exemptions=dependencies.exemptions() + tuple(run.manifest_exemptions(request.account.model_dump())),
     )
     result = run.compact(record)
     # Keys go in ``extra``, not append_keys: the sandbox runs many invocations at once in one process.

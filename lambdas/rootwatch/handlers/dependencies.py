@@ -17,8 +17,11 @@ import functools
 import os
 
 from rootwatch.aws.clients import ClientFactory
+from rootwatch.aws.events import EventPublisher
+from rootwatch.aws.exemption_store import ExemptionStore
 from rootwatch.aws.notifier import Notifier
 from rootwatch.aws.results_writer import ResultsWriter
+from rootwatch.aws.securityhub import SecurityHubImporter
 from rootwatch.aws.status_store import StatusStore
 from rootwatch.domain.exemptions import Exemption, ExemptionError, exemptions_from_env
 from rootwatch.handlers.settings import ConfigError, Settings, settings
@@ -40,9 +43,30 @@ def results_writer() -> ResultsWriter:
     return _results_writer(settings(), _credentials_key())
 
 
+def exemption_store() -> ExemptionStore:
+    """The status table's ``EXEMPTION`` partition (PrepareRun reads it once a run; nothing here is cached)."""
+    return ExemptionStore(_client_factory(settings(), _credentials_key()).client("dynamodb"), settings().table_name)
+
+
 def notifier() -> Notifier:
     """The alert topic."""
     return _notifier(settings(), _credentials_key())
+
+
+def security_hub() -> SecurityHubImporter | None:
+    """FinishRun's Security Hub importer (in the product ARN's region), or None when the feature is off."""
+    config = settings()
+    if not config.security_hub_product_arn:
+        return None
+    return _security_hub(config, _credentials_key())
+
+
+def event_publisher() -> EventPublisher | None:
+    """FinishRun's EventBridge publisher (in the bus's region), or None when the feature is off."""
+    config = settings()
+    if not config.event_bus_arn:
+        return None
+    return _event_publisher(config, _credentials_key())
 
 
 def exemptions() -> tuple[Exemption, ...]:
@@ -92,8 +116,35 @@ def _notifier(config: Settings, credentials: _CredentialsKey | None = None) -> N
     return Notifier(_client_factory(config, credentials).client("sns"), config.topic_arn)
 
 
+@functools.lru_cache(maxsize=8)
+def _security_hub(config: Settings, credentials: _CredentialsKey | None = None) -> SecurityHubImporter:
+    arn = str(config.security_hub_product_arn)
+    return SecurityHubImporter(_regional_factory(config, arn.split(":")[3], credentials).client("securityhub"), arn)
+
+
+@functools.lru_cache(maxsize=8)
+def _event_publisher(config: Settings, credentials: _CredentialsKey | None = None) -> EventPublisher:
+    arn = str(config.event_bus_arn)
+    return EventPublisher(_regional_factory(config, arn.split(":")[3], credentials).client("events"), arn)
+
+
+def _regional_factory(config: Settings, region: str, credentials: _CredentialsKey | None) -> ClientFactory:
+    """The audit region's factory, or one for ``region`` (Security Hub and the bus live in the stack's region)."""
+    if region == config.audit_region:
+        return _client_factory(config, credentials)
+    return ClientFactory(region=region, retry_mode=config.retry_mode, max_attempts=config.max_attempts)
+
+
 def reset() -> None:
     """Forget every cached adapter and the settings (tests, and the sandbox between sandboxes)."""
-    for cached in (_client_factory, _status_store, _results_writer, _notifier, _exemptions):
+    for cached in (
+        _client_factory,
+        _status_store,
+        _results_writer,
+        _notifier,
+        _exemptions,
+        _security_hub,
+        _event_publisher,
+    ):
         cached.cache_clear()
     settings.cache_clear()  # type: ignore[attr-defined]

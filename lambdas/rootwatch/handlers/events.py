@@ -54,6 +54,9 @@ class AccountItem(_Event):
     email: str | None = None
     state: str | None = None
     ou_path: str | None = None  # absent in a manifest written before the OU walk
+    #: The account's exemptions from the status table in effect on the run's day (cdk.json's shape); PrepareRun
+    #: writes the key only for an account that has some.
+    exemptions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class AuditAccountEvent(_Timestamped):

@@ -26,6 +26,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         factory=dependencies.client_factory(),
         store=dependencies.status_store(),
         results=dependencies.results_writer(),
+        exemptions=dependencies.exemption_store().in_effect,
     )
     # AccountsSkipped comes from FinishRun's totals (the one place every account is counted once).
     metrics.add_metric(name="AccountsToAudit", unit=MetricUnit.Count, value=prepared.accounts)

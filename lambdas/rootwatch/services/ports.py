@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from rootwatch.domain.alert import Alert
+from rootwatch.domain.deliveries import Delivery
+from rootwatch.domain.events import ChangeEvent
 from rootwatch.domain.records import AuditRecord
 
 
@@ -40,7 +42,9 @@ class RunStore(AuditRecorder, Protocol):
 
     def mark_alert_sent(self, run_id: str, subject: str, message_id: str) -> None: ...
 
-    def commit_alerted(self, records: Iterable[AuditRecord]) -> int: ...
+    def commit_alerted(
+        self, records: Iterable[AuditRecord], *, exempt_kinds: Mapping[str, Iterable[str]] | None = None
+    ) -> int: ...
 
     def put_run_summary(self, run_id: str, summary: Mapping[str, Any]) -> None: ...
 
@@ -65,3 +69,17 @@ class AlertPublisher(Protocol):
     def publish_once(
         self, alert: Alert, *, sent: Callable[[str], bool], mark_sent: Callable[[str, str, str], None]
     ) -> str | None: ...
+
+
+class FindingsImporter(Protocol):
+    """Imports ASFF findings into Security Hub (``rootwatch.aws.securityhub.SecurityHubImporter``); never raises."""
+
+    product_arn: str
+
+    def import_findings(self, *passes: Sequence[dict[str, Any]]) -> Delivery: ...
+
+
+class EventSink(Protocol):
+    """Puts change events on an EventBridge bus (``rootwatch.aws.events.EventPublisher``); never raises."""
+
+    def put_events(self, events: Sequence[ChangeEvent]) -> Delivery: ...

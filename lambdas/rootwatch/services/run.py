@@ -26,9 +26,18 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rootwatch.domain.alert import RunFailure, compose_alert
+from rootwatch.domain.asff import asff_findings
 from rootwatch.domain.credentials import RootCredentialState
+from rootwatch.domain.deliveries import Delivery, failed_delivery
 from rootwatch.domain.errors import ErrorKind, FeatureDisabledError, RootwatchError, ThrottledError
-from rootwatch.domain.exemptions import Exemption, apply_exemptions
+from rootwatch.domain.events import change_events
+from rootwatch.domain.exemptions import (
+    Exemption,
+    apply_exemptions,
+    exempt_kinds_by_account,
+    merge_exempt_kinds,
+    parse_exemptions,
+)
 from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
 from rootwatch.domain.findings import DEFAULT_POLICY, Policy, finding_counts
 from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
@@ -39,7 +48,9 @@ from rootwatch.services.ports import (
     AlertPublisher,
     AuditRecorder,
     ClientSource,
+    EventSink,
     FeaturesReader,
+    FindingsImporter,
     ManifestWriter,
     RunResults,
     RunStore,
@@ -100,6 +111,8 @@ class RunSummary:
     error_message: str | None = None
     #: ``{finding key: accounts}`` for every kind of ``rootwatch.domain.findings.FINDINGS`` (0 included).
     findings: dict[str, int] = field(default_factory=dict)
+    #: The optional deliveries that are on: ``{"security_hub"|"events": {"sent", "failed", "errors"}}``.
+    deliveries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -137,14 +150,28 @@ def check_root_credentials_feature(iam_client: FeaturesReader) -> str:
 
 
 def prepare_run(
-    run_id: str, scanned_at: str, *, factory: ClientFactory, store: AuditRecorder, results: ManifestWriter
+    run_id: str,
+    scanned_at: str,
+    *,
+    factory: ClientFactory,
+    store: AuditRecorder,
+    results: ManifestWriter,
+    exemptions: Callable[[date], Sequence[Exemption]] | None = None,
 ) -> PreparedRun:
-    """Check the org feature, list the accounts, write the manifest, record the skipped accounts."""
+    """Check the org feature, list the accounts, write the manifest, record the skipped accounts.
+
+    ``exemptions(day)`` gives the status table's exemptions in effect that day (``ExemptionStore.in_effect``),
+    read once here: each account's go into its manifest entry (``exemptions``, the cdk.json shape), which
+    AuditAccount receives as its Map item and FinishRun reads back with the manifest.
+    """
     from rootwatch.aws.organizations import list_member_accounts
 
     organization_id = check_root_credentials_feature(factory.client("iam"))
     members = list_member_accounts(factory)
-    manifest = [account.to_dict() for account in members.to_audit]
+    by_account: dict[str, list[dict[str, Any]]] = {}
+    for exemption in exemptions(scan_date(scanned_at)) if exemptions else ():
+        by_account.setdefault(exemption.account_id, []).append(exemption.to_dict())
+    manifest = [_with_exemptions(account.to_dict(), by_account) for account in members.to_audit]
     key = results.write_manifest(run_id, manifest)
     for skipped in members.skipped:
         account = skipped.account
@@ -157,6 +184,23 @@ def prepare_run(
         accounts=len(manifest),
         skipped=len(members.skipped),
     )
+
+
+def _with_exemptions(entry: dict[str, Any], by_account: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A manifest entry, with the account's stored exemptions when it has any (most have none: no key)."""
+    if entry["id"] in by_account:
+        entry["exemptions"] = by_account[entry["id"]]
+    return entry
+
+
+def manifest_exemptions(entry: Mapping[str, Any]) -> list[Exemption]:
+    """The stored exemptions PrepareRun put in a manifest entry (validated again: the manifest is data)."""
+    return parse_exemptions(list(entry.get("exemptions") or []), allow_expired=True)
+
+
+def manifest_exempt_kinds(manifest: Sequence[Mapping[str, Any]], *, on: date) -> dict[str, frozenset[str]]:
+    """``{account_id: kinds}`` exempt on ``on`` by the manifest's stored exemptions."""
+    return exempt_kinds_by_account([e for entry in manifest for e in manifest_exemptions(entry)], on=on)
 
 
 # --- AuditAccount ----------------------------------------------------------------------------------
@@ -256,6 +300,8 @@ def finish_run(
     exempt_kinds: Mapping[str, Collection[str]] | None = None,
     policy: Policy = DEFAULT_POLICY,
     clock=time.time,
+    security_hub: FindingsImporter | None = None,
+    events: EventSink | None = None,
 ) -> RunSummary:
     """Reconcile, write the run object, alert, commit the alerted baseline, store and return the summary.
 
@@ -271,7 +317,10 @@ def finish_run(
         run_failure = failure_from_catch(failure, account_id=management_account_id)
     if prepared is not None:
         organization_id = prepared.get("organization_id") or organization_id
-        records = reconcile(run_id, scanned_at, store=store, manifest=results.read_manifest(run_id))
+        manifest = results.read_manifest(run_id)
+        records = reconcile(run_id, scanned_at, store=store, manifest=manifest)
+        # cdk.json's exemptions (the caller's) and the status table's, which PrepareRun put in the manifest.
+        exempt_kinds = merge_exempt_kinds(exempt_kinds, manifest_exempt_kinds(manifest, on=scan_date(scanned_at)))
     results_key = results.write_results(run_id, scanned_at, records) if prepared is not None else None
     alert = compose_alert(
         records,
@@ -287,7 +336,20 @@ def finish_run(
         sent = notifier.publish_once(alert, sent=store.alert_sent, mark_sent=store.mark_alert_sent) is not None
     # Only now, with the alert out: a run that dies before this line leaves the baseline where it was, so
     # the next run (or a redrive) sees the same appearances and alerts them again. Never zero times.
-    store.commit_alerted(records)
+    store.commit_alerted(records, exempt_kinds=exempt_kinds)
+    # Security Hub and EventBridge only now, after the alert and its bookkeeping: neither can lose or delay
+    # the alert, and a failure of either is counted in the summary (and a metric), never fails the run.
+    deliveries = deliver(
+        records,
+        run_id=run_id,
+        scanned_at=scanned_at,
+        organization_id=organization_id,
+        run_failure=run_failure,
+        exempt_kinds=exempt_kinds,
+        policy=policy,
+        security_hub=security_hub,
+        events=events,
+    )
     finished = clock()
     started = datetime.fromisoformat(scanned_at.replace("Z", "+00:00")).timestamp()
     ok = [r for r in records if r.status == AuditStatus.OK]
@@ -311,9 +373,58 @@ def finish_run(
         error_code=run_failure.error_code if run_failure else None,
         error_message=run_failure.error_message if run_failure else None,
         findings=finding_counts(records, policy),
+        deliveries={name: delivery.to_dict() for name, delivery in deliveries.items()},
     )
     store.put_run_summary(run_id, summary.to_dict())
     return summary
+
+
+def deliver(
+    records: Sequence[AuditRecord],
+    *,
+    run_id: str,
+    scanned_at: str,
+    organization_id: str | None,
+    run_failure: RunFailure | None,
+    exempt_kinds: Mapping[str, Collection[str]] | None,
+    policy: Policy,
+    security_hub: FindingsImporter | None,
+    events: EventSink | None,
+) -> dict[str, Delivery]:
+    """Import the run's Security Hub findings and put its change events, for those that are on.
+
+    Never raises: whatever goes wrong (a refused finding, a failed call, a bug in a builder) is counted as
+    failed with its message, for the summary and the handler's metrics.
+    """
+    deliveries: dict[str, Delivery] = {}
+    if security_hub is not None:
+        try:
+            batch = asff_findings(
+                records,
+                product_arn=security_hub.product_arn,
+                run_id=run_id,
+                scanned_at=scanned_at,
+                exempt_kinds=exempt_kinds,
+                policy=policy,
+            )
+            deliveries["security_hub"] = security_hub.import_findings(batch.current, batch.archive)
+        except Exception as exc:  # the run and its alert are done; this must not undo them
+            deliveries["security_hub"] = failed_delivery(1, f"Security Hub findings not imported: {exc!r}")
+    if events is not None:
+        try:
+            changes = change_events(
+                records,
+                run_id=run_id,
+                organization_id=organization_id,
+                scanned_at=scanned_at,
+                run_failure=run_failure,
+                exempt_kinds=exempt_kinds,
+                policy=policy,
+            )
+            deliveries["events"] = events.put_events(changes) if changes else Delivery()
+        except Exception as exc:  # as above
+            deliveries["events"] = failed_delivery(1, f"EventBridge events not put: {exc!r}")
+    return deliveries
 
 
 def reconcile(
