@@ -158,10 +158,12 @@ def test_night_one_on_a_45_account_org(sandbox, stack):
             "ou_path": records[a[5]]["ou_path"],
             "error_code": "ACCESS_DENIED",
             "error_message": denied["error_message"],
+            "severity": "critical",
         }
     ]
     assert document["reappeared"] == []
-    assert len(alert["Subject"]) <= 100 and alert["Subject"].startswith("[rootwatch] ")
+    assert document["severity"] == "critical"
+    assert len(alert["Subject"]) <= 100 and alert["Subject"].startswith("[CRITICAL] [rootwatch] ")
 
 
 def test_night_two_reappearance_alerts_once_and_redrive_or_rerun_sends_no_second_alert(sandbox, stack):
@@ -183,8 +185,10 @@ def test_night_two_reappearance_alerts_once_and_redrive_or_rerun_sends_no_second
             "account_name": clean["name"],
             "ou_path": clean["ou_path"],
             "credentials": ["password"],
+            "severity": "critical",  # a password without MFA
         }
     ]
+    assert alerts[0]["Subject"].startswith("[CRITICAL] [rootwatch] ")
     assert document["new_with_credentials"] == [] and document["audit_errors"] == []
     assert steady["account_id"] not in json.dumps(document)  # unchanged accounts are not in it
     assert clean["account_id"] in alerts[0]["Subject"] and "password" in alerts[0]["Subject"]
@@ -270,7 +274,9 @@ def test_feature_disabled_fails_the_run_once_with_one_alert(sandbox, stack):
     assert stack.store.run_records("night-1") == []  # not one error per account
     assert stack.store.run_summary("night-1")["status"] == "FAILED"
     assert document["audit_errors"][0]["account_id"] == MANAGEMENT_ACCOUNT_ID
-    assert alerts[0]["Subject"] == f"[rootwatch] Audit run failed in {document['organization_id']}: FEATURE_DISABLED"
+    assert alerts[0]["Subject"] == (
+        f"[CRITICAL] [rootwatch] Audit run failed in {document['organization_id']}: FEATURE_DISABLED"
+    )
 
 
 def test_throttled_on_every_retry_ends_as_an_error_record_not_a_lost_account(sandbox, stack):
