@@ -120,6 +120,22 @@ class Monitoring(Construct):
             "EventBridge Scheduler could not start an audit run; the event is in the dead-letter queue.",
         )
 
+        # The optional deliveries never fail a run (docs/pipeline.md): their failures reach an operator here.
+        if config.security_hub_enabled:
+            alarm(
+                "security-hub-findings-failed",
+                pipeline_metric("SecurityHubFindingsFailed", five_minutes),
+                "FinishRun could not import some Security Hub findings (the run and its alert went out; the run "
+                "summary's deliveries.security_hub has AWS's message).",
+            )
+        if config.event_bridge_enabled:
+            alarm(
+                "change-events-failed",
+                pipeline_metric("EventsFailed", five_minutes),
+                "FinishRun could not put some change events on the default bus (the run and its alert went out; "
+                "the run summary's deliveries.events has AWS's message).",
+            )
+
         # No dashboard ($3 a month, a third of the bill at 10,000 accounts, docs/cost.md): it charted the metrics
         # the run summary (`rootwatch run`), the run's alert and the `daily_trend` Athena query already give, and
         # the Step Functions console's Map Run view shows each night's children. The alarms above are what an

@@ -66,3 +66,16 @@ def test_on_finish_run_imports_to_its_default_product_and_puts_on_the_default_bu
     for other in ("PrepareRunRole", "AuditAccountRole", "StateMachineRole"):
         policies = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy" and other in str(r)]
         assert "securityhub:" not in str(policies) and "events:PutEvents" not in str(policies)
+
+
+def test_on_each_delivery_has_an_alarm_on_its_failures_and_off_there_is_none():
+    def alarms(template: dict[str, Any]) -> set[str]:
+        return {
+            r["Properties"].get("MetricName")
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::CloudWatch::Alarm"
+        }
+
+    assert not {"SecurityHubFindingsFailed", "EventsFailed"} & alarms(synthesize(PIPELINE).template)
+    on = alarms(synthesize(pipeline(securityHubEnabled=True, eventBridgeEnabled=True)).template)
+    assert {"SecurityHubFindingsFailed", "EventsFailed"} <= on
