@@ -103,3 +103,25 @@ def test_a_delivery_that_raises_is_counted_and_the_run_still_succeeds_with_its_a
     assert summary.deliveries["security_hub"]["failed"] == 1
     assert "boom" in summary.deliveries["security_hub"]["errors"][0]
     assert "events" not in summary.deliveries  # off: not in the summary at all
+
+
+def test_finish_run_reads_the_two_variables_and_refuses_another_accounts_product():
+    import pytest
+    from rootwatch.handlers.settings import ConfigError, Settings
+
+    base = {
+        "TABLE_NAME": "table",
+        "BUCKET_NAME": "bucket",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:999988887777:alerts",
+        "AUDIT_REGION": "us-east-1",
+    }
+    off = Settings.from_environ(base)
+    assert (off.security_hub_product_arn, off.event_bus_arn) == (None, None)
+    bus = "arn:aws:events:us-east-1:999988887777:event-bus/default"
+    on = Settings.from_environ(
+        base | {"SECURITY_HUB_PRODUCT_ARN": product_arn("999988887777", "us-east-1"), "EVENT_BUS_ARN": bus}
+    )
+    assert on.security_hub_product_arn == product_arn("999988887777", "us-east-1") and on.event_bus_arn == bus
+    other = "arn:aws:securityhub:us-east-1:999988887777:product/111122223333/default"
+    with pytest.raises(ConfigError, match="SECURITY_HUB_PRODUCT_ARN"):
+        Settings.from_environ(base | {"SECURITY_HUB_PRODUCT_ARN": other})

@@ -12,9 +12,10 @@ import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rootwatch.domain.account_ids import ACCOUNT_ID_REGEX
+from rootwatch.domain.asff import parse_product_arn
 from rootwatch.domain.findings import THRESHOLDS, Policy
 
 REQUIRED = ("TABLE_NAME", "BUCKET_NAME", "TOPIC_ARN", "AUDIT_REGION")
@@ -57,6 +58,14 @@ class Settings(BaseModel):
     event_bus_arn: str | None = Field(
         default=None, pattern=rf"^arn:aws[a-z-]*:events:[a-z0-9-]+:{ACCOUNT_ID_REGEX}:event-bus/[A-Za-z0-9._/-]+$"
     )
+
+    @field_validator("security_hub_product_arn")
+    @classmethod
+    def _own_default_product(cls, value: str | None) -> str | None:
+        """The default product of one account (``product/<account>/default`` under that same account)."""
+        if value is not None:
+            parse_product_arn(value)  # ValueError, which pydantic reports naming the field
+        return value
 
     @property
     def policy(self) -> Policy:
