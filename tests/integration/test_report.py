@@ -103,6 +103,8 @@ def test_report_findings_show_each_kinds_severity_reason_and_controls(report):
     assert f'title="{kind.severity_reason}"' in row and ">critical</span>" in row
     assert ">Security Hub IAM.4</span>" in row and ">CIS 1.4</span>" in row and ">rootwatch RW.1</span>" in row
     assert "<th>Controls</th>" in html
+    accounts = html[html.index('id="accounts"') :]
+    assert '<th data-type="num">Severity</th>' in accounts and 'class="pill severity-critical"' in accounts
 
 
 def test_report_shows_the_errors_with_cause_and_fix(report):

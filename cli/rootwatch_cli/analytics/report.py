@@ -18,6 +18,7 @@ from rootwatch.domain.exemptions import KINDS, Exemption, exempt_kinds_by_accoun
 from rootwatch.domain.findings import (
     DEFAULT_POLICY,
     FINDINGS,
+    SEVERITY_ORDER,
     FindingKind,
     Policy,
     credential_label,
@@ -316,12 +317,14 @@ def _accounts_section(data: ReportData) -> str:
         status_text = status + (f" {row['error_code']}" if row.get("error_code") else "")
         status_title = row.get("error_message") or ""
         present_since, last_ok = since.get(row["account_id"]), row.get("last_ok_at")
+        severity = _severity_cell(row, data.policy)
         rows.append(
             f'<tr data-group="{badge}">'
             f'<td data-sort="{rank}"><span class="pill {badge}">{escape(_BADGE_TEXT[badge])}</span></td>'
             f'<td class="acct" data-sort="{escape((row.get("account_name") or "").lower())}">'
             f"{_account(row.get('account_name'), row['account_id'])}</td>"
             f'<td data-sort="{escape(",".join(kinds)) or "~"}">{chips}</td>'
+            f"{severity}"
             f'<td class="date" data-sort="{escape(present_since or "~")}">{escape(_day(present_since))}</td>'
             f'<td data-sort="{escape(status_text)}" title="{escape(status_title)}">{escape(status_text)}</td>'
             f'<td class="date" data-sort="{escape(last_ok or "")}">{escape(_day(last_ok))}</td>'
@@ -347,7 +350,8 @@ def _accounts_section(data: ReportData) -> str:
   <input id="filter" type="search" placeholder="Filter by name, id, credential, reason" aria-label="Filter accounts">
   <div class="filters">{filters}</div><span id="shown" class="muted"></span></div>
   <table id="accounts" class="sortable">
-    <thead><tr><th data-type="num">Attention</th><th>Account</th><th>Root credentials</th><th>Since</th><th>Status</th>
+    <thead><tr><th data-type="num">Attention</th><th>Account</th><th>Root credentials</th>
+    <th data-type="num">Severity</th><th>Since</th><th>Status</th>
     <th>Last OK</th><th>Exemption</th></tr></thead>
     <tbody>{"".join(rows)}</tbody>
   </table>{empty}
@@ -355,6 +359,22 @@ def _accounts_section(data: ReportData) -> str:
 
 
 _DASH = '<span class="muted">-</span>'
+
+
+def _severity_cell(row: dict[str, Any], policy: Policy) -> str:
+    """The account's highest severity now (the finding table's, as the record's ``severity``), as a chip whose
+    hover gives each finding; sorted most severe first."""
+    kinds = findings_of({**row, "scanned_at": row.get("last_ok_at")}, policy)
+    if not kinds:
+        return f'<td data-sort="{len(SEVERITY_ORDER)}">{_DASH}</td>'
+    top = kinds[0].severity
+    title = "; ".join(kind.text(policy) for kind in kinds)
+    return (
+        f'<td data-sort="{SEVERITY_ORDER.index(top)}"><span class="pill severity-{escape(str(top))}" '
+        f'title="{escape(title)}">{escape(str(top))}</span></td>'
+    )
+
+
 _BADGE_TEXT = {
     "action": "Needs action",
     "error": "Audit failing",

@@ -77,6 +77,8 @@ td.date { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .pill.action { background: var(--bad-bg); color: var(--bad); } .pill.error { background: var(--warn-bg); color: var(--warn); }
 .pill.exempt { background: #eef1f5; color: #47515e; } .pill.clean { background: var(--good-bg); color: var(--good); }
 .pill.skipped { background: #f1f2f4; color: #8a939e; }
+.pill.severity-critical { background: var(--bad-bg); color: var(--bad); } .pill.severity-high { background: var(--warn-bg); color: var(--warn); }
+.pill.severity-medium { background: #eef1f5; color: #47515e; } .pill.severity-low { background: #f1f2f4; color: #8a939e; }
 .toolbar { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
 .toolbar input { flex: 0 1 320px; padding: 7px 10px; border: 1px solid #cfd5dc; border-radius: 6px; font: inherit; }
 .filters button { font: inherit; font-size: 12.5px; border: 1px solid #cfd5dc; background: var(--panel); padding: 5px 10px;
