@@ -90,9 +90,8 @@ def related_requirements(credential_kind: str) -> list[str]:
     """``Compliance.RelatedRequirements``: the controls (``standard id``) the kinds concerning it break."""
     references: dict[str, None] = {}
     for kind in kinds_concerning(credential_kind):
-        for control in getattr(kind, "controls", ()):
-            reference = getattr(control, "reference", None) or f"{control.standard} {control.id}"
-            references[reference] = None
+        for control in kind.controls:
+            references[control.reference] = None
     return list(references)[:32]
 
 
