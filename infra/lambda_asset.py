@@ -52,7 +52,8 @@ PINNED_SDK = ("boto3", "botocore")
 #: The AWS services the functions create clients for; ``botocore/data`` keeps only these (plus its
 #: top-level files: endpoints, partitions, retry and default-configuration data). ``xray``: the X-Ray SDK
 #: (Powertools Tracer, from the layer) creates its sampling client with this botocore when it is imported.
-SDK_SERVICES = ("dynamodb", "iam", "organizations", "s3", "sns", "sts", "xray")
+#: ``events`` and ``securityhub``: FinishRun's optional deliveries (rootwatch:eventBridgeEnabled, securityHubEnabled).
+SDK_SERVICES = ("dynamodb", "events", "iam", "organizations", "s3", "securityhub", "sns", "sts", "xray")
 POWERTOOLS_DISTRIBUTION = "aws-lambda-powertools"
 
 #: What ships of ``lambdas/rootwatch``, by inclusion: the package marker and the four layers the functions run.
