@@ -27,6 +27,7 @@ KEYS, BREAK_GLASS, DENIED, CLEAN, LEGACY = (
     "444444444444",
     "555555555555",
 )
+OUS = {KEYS: "Root/Workloads/Prod", CLEAN: "Root/Workloads/NonProd"}
 NAMES = {KEYS: "payments-prod", BREAK_GLASS: "break-glass", DENIED: "data-lake", CLEAN: "web-dev", LEGACY: "legacy-crm"}
 EXEMPTIONS = [
     {
@@ -66,7 +67,12 @@ def report(tmp_path_factory):
             Audit(MANAGEMENT_ACCOUNT_ID, status=AuditStatus.SKIPPED, error_code="MANAGEMENT_ACCOUNT"),
         ]
         writer.run(
-            night, [Audit(**{**a.__dict__, "account_name": NAMES.get(a.account_id)}) for a in audits], at=time(2)
+            night,
+            [
+                Audit(**{**a.__dict__, "account_name": NAMES.get(a.account_id), "ou_path": OUS.get(a.account_id)})
+                for a in audits
+            ],
+            at=time(2),
         )
     exemptions_file = root / "exemptions.json"
     exemptions_file.write_text(json.dumps(EXEMPTIONS))
@@ -91,6 +97,14 @@ def test_report_states_totals_and_the_headline(report):
     assert re.search(r'data-total="exempt"><div class="value">1<', html)
     assert re.search(r'data-total="skipped"><div class="value">1<', html)  # the management account
     assert re.search(r'data-total="reappeared"><div class="value">1<', html)
+
+
+def test_report_shows_each_accounts_ou_path(report):
+    html = report.read_text()
+    row = next(r for r in html.split("<tr") if "payments-prod" in r and 'class="ou"' in r)
+    assert '<td class="ou" data-sort="Root/Workloads/Prod">Root/Workloads/Prod</td>' in row
+    legacy = next(r for r in html.split("<tr") if "legacy-crm" in r and 'class="ou"' in r)
+    assert '<td class="ou" data-sort="~">' in legacy  # no OU known (records written before the OU walk)
 
 
 def test_report_findings_show_each_kinds_severity_reason_and_controls(report):

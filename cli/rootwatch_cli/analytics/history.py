@@ -47,6 +47,7 @@ class Audit:
     error_code: str | None = None
     error_message: str | None = None
     account_name: str | None = None
+    ou_path: str | None = None
 
 
 @dataclass
@@ -83,6 +84,7 @@ class HistoryWriter:
             "account_email": f"aws+{name}@example.com",
             "account_state": "SUSPENDED" if audit.error_code == "SUSPENDED" else "ACTIVE",
             "status": str(audit.status),
+            "ou_path": audit.ou_path,
         }
         if audit.status == AuditStatus.SKIPPED:
             return AuditRecord(**common, error_code=audit.error_code, error_message=audit.error_message)

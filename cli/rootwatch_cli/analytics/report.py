@@ -323,6 +323,7 @@ def _accounts_section(data: ReportData) -> str:
             f'<td data-sort="{rank}"><span class="pill {badge}">{escape(_BADGE_TEXT[badge])}</span></td>'
             f'<td class="acct" data-sort="{escape((row.get("account_name") or "").lower())}">'
             f"{_account(row.get('account_name'), row['account_id'])}</td>"
+            f'<td class="ou" data-sort="{escape(row.get("ou_path") or "~")}">{escape(row.get("ou_path") or _DASH)}</td>'
             f'<td data-sort="{escape(",".join(kinds)) or "~"}">{chips}</td>'
             f"{severity}"
             f'<td class="date" data-sort="{escape(present_since or "~")}">{escape(_day(present_since))}</td>'
@@ -350,7 +351,7 @@ def _accounts_section(data: ReportData) -> str:
   <input id="filter" type="search" placeholder="Filter by name, id, credential, reason" aria-label="Filter accounts">
   <div class="filters">{filters}</div><span id="shown" class="muted"></span></div>
   <table id="accounts" class="sortable">
-    <thead><tr><th data-type="num">Attention</th><th>Account</th><th>Root credentials</th>
+    <thead><tr><th data-type="num">Attention</th><th>Account</th><th>OU</th><th>Root credentials</th>
     <th data-type="num">Severity</th><th>Since</th><th>Status</th>
     <th>Last OK</th><th>Exemption</th></tr></thead>
     <tbody>{"".join(rows)}</tbody>
