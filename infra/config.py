@@ -67,6 +67,12 @@ CONFIG_KEYS = tuple(
         "sdkMaxAttempts",
         "securityHubEnabled",
         "eventBridgeEnabled",
+        "realtimeEnabled",
+        "organizationId",
+        "realtimeTargetOus",
+        "realtimeBatchWindowSeconds",
+        "realtimeMaxConcurrency",
+        "realtimeStackSetCallAs",
         *(threshold.context_key for threshold in THRESHOLDS),
     )
 )
@@ -80,6 +86,16 @@ REMOVED_KEYS = {
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+#: An organization's root (r-...) or an OU (ou-<root>-<suffix>), the ids a StackSet's OrganizationalUnitIds take.
+_OU_ID = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+#: Who creates the re-audit StackSet (CloudFormation's CallAs): the management account (SELF) or a delegated
+#: administrator for StackSets (DELEGATED_ADMIN; docs/realtime.md).
+STACKSET_CALL_AS = ("DELEGATED_ADMIN", "SELF")
+#: MaximumBatchingWindowInSeconds bounds (an SQS event source mapping).
+MAX_REALTIME_BATCH_WINDOW = 300
+#: ScalingConfig.MaximumConcurrency bounds (an SQS event source mapping): 2 to 1,000; rootwatch caps it at 100.
+REALTIME_CONCURRENCY_BOUNDS = (2, 100)
 
 
 class ConfigError(ValueError):
@@ -117,6 +133,18 @@ class RootwatchConfig:
     security_hub_enabled: bool = False
     #: FinishRun puts one event per change on the default event bus when on.
     event_bridge_enabled: bool = False
+    #: Re-audit an account minutes after its root credentials change (infra/realtime.py, docs/realtime.md).
+    realtime_enabled: bool = False
+    #: The organization's id (o-...): the central bus accepts events from this organization only.
+    organization_id: str | None = None
+    #: The OUs (or the root) the member-account rule is deployed to; empty: the whole organization.
+    realtime_target_ous: tuple[str, ...] = ()
+    #: The SQS event source's MaximumBatchingWindowInSeconds.
+    realtime_batch_window_seconds: int = 60
+    #: The SQS event source's MaximumConcurrency: the most re-audits in flight.
+    realtime_max_concurrency: int = 5
+    #: CloudFormation CallAs for the StackSet: DELEGATED_ADMIN (this account is a StackSets delegated admin) or SELF.
+    realtime_stackset_call_as: str = "DELEGATED_ADMIN"
     #: The rules' thresholds by name (rootwatch.domain.findings.THRESHOLDS: key, default, bounds).
     thresholds: Mapping[str, int] = field(default_factory=dict)
 
@@ -290,6 +318,50 @@ def _exemptions(key: str, raw: Any) -> tuple[dict[str, Any], ...]:
     return tuple(raw)
 
 
+def _target_ous(key: str, raw: Any, realtime: bool) -> tuple[str, ...]:
+    allowed = (
+        "a list of OU ids (ou-xxxx-xxxxxxxx), or the root id (r-xxxx, aws organizations list-roots) for every account"
+    )
+    if raw is None or raw == "" or raw == []:
+        if realtime:
+            # A service-managed StackSet targets OUs (or the root) by id; the root's id cannot be derived from the
+            # organization's, and a lookup at synth would need the management account's credentials.
+            raise ConfigError(key, "is empty but realtimeEnabled is true", allowed)
+        return ()
+    if isinstance(raw, str):
+        raw = [part.strip() for part in raw.split(",") if part.strip()]
+    if not isinstance(raw, list):
+        raise ConfigError(key, f"{raw!r} is not a list", allowed)
+    for ou in raw:
+        if not isinstance(ou, str) or not _OU_ID.match(ou.strip()):
+            raise ConfigError(key, f"{ou!r} is not an OU or root id", allowed)
+    ous = tuple(ou.strip() for ou in raw)
+    if len(set(ous)) != len(ous):
+        raise ConfigError(key, "an id is listed twice", allowed)
+    return ous
+
+
+def _organization_id(context: Mapping[str, Any], realtime: bool) -> str | None:
+    raw = _get(context, "organizationId")
+    allowed = (
+        "the organization's id: o- and 10 to 32 lowercase letters or digits (aws organizations describe-organization)"
+    )
+    if raw in (None, ""):
+        if realtime:
+            raise ConfigError("organizationId", "is required when realtimeEnabled is true", allowed)
+        return None
+    if not isinstance(raw, str) or not _ORG_ID.match(raw.strip()):
+        raise ConfigError("organizationId", f"{raw!r} is not an organization id", allowed)
+    return raw.strip()
+
+
+def _call_as(key: str, raw: Any) -> str:
+    candidate = raw.strip().upper() if isinstance(raw, str) else raw
+    if candidate not in STACKSET_CALL_AS:
+        raise ConfigError(key, f"{raw!r} is not allowed", ", ".join(STACKSET_CALL_AS))
+    return str(candidate)
+
+
 def _get(context: Mapping[str, Any], key: str, default: Any = None) -> Any:
     return context.get(PREFIX + key, default)
 
@@ -318,6 +390,8 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
     elif not isinstance(audit_region, str) or not _REGION.match(audit_region):
         raise ConfigError("auditRegion", f"{audit_region!r} is not a region", "null (the stack's region) or a name")
 
+    realtime = _bool("realtimeEnabled", _get(context, "realtimeEnabled", False))
+
     return RootwatchConfig(
         resource_prefix=prefix,
         schedule_cron=cron,
@@ -341,6 +415,18 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 3), 1, MAX_SDK_ATTEMPTS),
         security_hub_enabled=_bool("securityHubEnabled", _get(context, "securityHubEnabled", False)),
         event_bridge_enabled=_bool("eventBridgeEnabled", _get(context, "eventBridgeEnabled", False)),
+        realtime_enabled=realtime,
+        organization_id=_organization_id(context, realtime),
+        realtime_target_ous=_target_ous("realtimeTargetOus", _get(context, "realtimeTargetOus"), realtime),
+        realtime_batch_window_seconds=_int(
+            "realtimeBatchWindowSeconds", _get(context, "realtimeBatchWindowSeconds", 60), 0, MAX_REALTIME_BATCH_WINDOW
+        ),
+        realtime_max_concurrency=_int(
+            "realtimeMaxConcurrency", _get(context, "realtimeMaxConcurrency", 5), *REALTIME_CONCURRENCY_BOUNDS
+        ),
+        realtime_stackset_call_as=_call_as(
+            "realtimeStackSetCallAs", _get(context, "realtimeStackSetCallAs", "DELEGATED_ADMIN")
+        ),
         thresholds={
             threshold.name: _int(
                 threshold.context_key,

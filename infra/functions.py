@@ -73,6 +73,18 @@ FINISH = FunctionSpec(
     1024,
 )
 
+#: The re-audit function (infra/realtime.py, only with rootwatch:realtimeEnabled): audits the accounts of a batch of
+#: root-credential-change events from the queue; up to REAUDIT_BATCH_SIZE accounts at AUDIT_TIMEOUT_SECONDS each.
+REAUDIT_BATCH_SIZE = 10
+REAUDIT = FunctionSpec(
+    "Reaudit",
+    "reaudit",
+    "rootwatch.handlers.reaudit.handler",
+    "Re-audits the accounts whose root credentials just changed (events from the realtime queue)",
+    cdk.Duration.seconds(REAUDIT_BATCH_SIZE * AUDIT_TIMEOUT_SECONDS + 30),
+    256,
+)
+
 
 def audit_reserved_concurrency(config: RootwatchConfig) -> int:
     """AuditAccount's reserved concurrency: the audits a run has in flight at most (children x batch size)."""

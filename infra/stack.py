@@ -9,6 +9,7 @@ from infra.alerting import Alerting
 from infra.analytics import Analytics
 from infra.config import RootwatchConfig
 from infra.monitoring import Monitoring
+from infra.realtime import Realtime
 from infra.scheduling import Scheduling
 from infra.storage import Storage
 from infra.workflow import Workflow
@@ -29,6 +30,19 @@ class RootwatchStack(cdk.Stack):
         self.workflow = Workflow(self, "Workflow", config=config, storage=self.storage, alerting=self.alerting)
         self.scheduling = Scheduling(
             self, "Scheduling", config=config, state_machine=self.workflow.state_machine, key=self.alerting.key
+        )
+        # Only with rootwatch:realtimeEnabled (off by default: no resources).
+        self.realtime = (
+            Realtime(
+                self,
+                "Realtime",
+                config=config,
+                storage=self.storage,
+                alerting=self.alerting,
+                workflow=self.workflow,
+            )
+            if config.realtime_enabled
+            else None
         )
         self.analytics = Analytics(self, "Analytics", config=config, storage=self.storage)
         self.monitoring = Monitoring(

@@ -27,6 +27,7 @@ from infra.functions import (
     AUDIT,
     FINISH,
     PREPARE,
+    REAUDIT,
     RUN_STEP_RESERVED_CONCURRENCY,
     LambdaFactory,
     audit_reserved_concurrency,
@@ -38,12 +39,37 @@ from infra.storage import MANIFESTS_PREFIX, RESULTS_PREFIX, Storage, removal_pol
 AUDIT_TASK_POLICY = TaskPolicy.IAM_AUDIT_ROOT_USER_CREDENTIALS
 
 
+def assume_root_for_audit_statement(stack: cdk.Stack) -> iam.PolicyStatement:
+    """sts:AssumeRoot on any member account's root user, ONLY with the audit task policy (AuditAccount's and the
+    re-audit function's statement, infra/realtime.py)."""
+    return iam.PolicyStatement(
+        sid="AssumeRootForAuditOnly",
+        actions=["sts:AssumeRoot"],
+        resources=[member_roots(stack)],
+        conditions={"StringEquals": {"sts:TaskPolicyArn": AUDIT_TASK_POLICY.arn}},
+    )
+
+
+def member_roots(stack: cdk.Stack) -> str:
+    """The root user of any account (AssumeRoot's resource; the account is its TargetPrincipal)."""
+    return f"arn:{stack.partition}:iam::*:root"
+
+
+#: Why the AssumeRoot statement's wildcard account is acceptable (cdk-nag IAM5).
+ASSUME_ROOT_WILDCARD_REASON = (
+    "The root user of any member account (the org changes; AssumeRoot takes the account as "
+    "TargetPrincipal), and ONLY with the sts:TaskPolicyArn condition = IAMAuditRootUserCredentials."
+)
+
+
 def log_group_names(config: RootwatchConfig) -> list[str]:
     """The stack's log groups: one per function, and the state machine's (/aws/vendedlogs/ keeps the CloudWatch
     Logs resource policy small, AWS's advice for Step Functions)."""
     prefix = config.resource_prefix
     return [
         *(f"/aws/lambda/{prefix}-{spec.name}" for spec in (PREPARE, AUDIT, FINISH)),
+        # The re-audit function's (infra/realtime.py), only with rootwatch:realtimeEnabled.
+        *([f"/aws/lambda/{prefix}-{REAUDIT.name}"] if config.realtime_enabled else []),
         f"/aws/vendedlogs/states/{prefix}-audit-run",
     ]
 
@@ -86,6 +112,8 @@ class Workflow(Construct):
             # Belt and braces: the global STS endpoint does not serve AssumeRoot (docs/aws-behaviour.md).
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
         }
+        #: FinishRun's environment (before its optional deliveries): the re-audit function's too (infra/realtime.py).
+        self.environment = dict(environment)
         factory = LambdaFactory(self, "Functions", config=config, environment=environment, alerting=alerting)
         self.factory = factory
         self.prepare = factory.create(PREPARE, reserved_concurrency=RUN_STEP_RESERVED_CONCURRENCY)
@@ -140,14 +168,7 @@ class Workflow(Construct):
         )
 
         # AuditAccount: AssumeRoot with the audit task policy ONLY, then the status table.
-        self.audit.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="AssumeRootForAuditOnly",
-                actions=["sts:AssumeRoot"],
-                resources=[f"arn:{stack.partition}:iam::*:root"],
-                conditions={"StringEquals": {"sts:TaskPolicyArn": AUDIT_TASK_POLICY.arn}},
-            )
-        )
+        self.audit.add_to_role_policy(assume_root_for_audit_statement(stack))
         self.audit.add_to_role_policy(
             iam.PolicyStatement(
                 sid="RecordAuditState",
@@ -210,9 +231,8 @@ class Workflow(Construct):
         )
         acknowledge_wildcard_resources(
             self.audit.role,  # type: ignore[arg-type]
-            [f"arn:{stack.partition}:iam::*:root"],
-            "The root user of any member account (the org changes; AssumeRoot takes the account as "
-            "TargetPrincipal), and ONLY with the sts:TaskPolicyArn condition = IAMAuditRootUserCredentials.",
+            [member_roots(stack)],
+            ASSUME_ROOT_WILDCARD_REASON,
         )
         acknowledge_wildcard_resources(
             self.finish.role,  # type: ignore[arg-type]
