@@ -558,3 +558,46 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- realtime re-audit (issue 15, infra/realtime.py, docs/realtime.md) -------------------------------------------
+#: Prices of the event path only (kept out of PRICES, whose table docs/cost.md renders), checked on CHECKED.
+_EVENTBRIDGE = "https://aws.amazon.com/eventbridge/pricing/"
+_SQS = "https://aws.amazon.com/sqs/pricing/"
+REALTIME_PRICES: dict[str, Price] = {
+    # AWS service (CloudTrail) events on a default bus are free; forwarding them to another account's bus is billed
+    # as a custom/cross-account event.
+    "eventbridge_cross_account_event": Price(1.00 / 1e6, "event delivered to a bus in another account", _EVENTBRIDGE),
+    "sqs_request": Price(0.40 / 1e6, "standard queue request (64 KB chunk)", _SQS),
+}
+#: Assumed: a root credential change (or root sign-in) is rare: one per 100 accounts a month.
+REALTIME_EVENTS_PER_ACCOUNT_MONTH = 0.01
+#: Assumed: Lambda's SQS pollers long-poll an idle queue (20 s waits); a few pollers, ~650,000 empty receives a month.
+REALTIME_IDLE_RECEIVES_MONTH = 650_000
+#: A storm: 1,000 events a minute for an hour (e.g. a script rotating keys across the organization).
+STORM_EVENTS_PER_MINUTE = 1_000
+STORM_MINUTES = 60
+
+
+def realtime_cost(events: float, *, idle: bool = True, architecture: str = "arm64", batch_size: int = 10) -> float:
+    """USD for ``events`` root-credential events through the realtime path: one cross-account delivery, one
+    SendMessage and (per batch) a ReceiveMessage and DeleteMessageBatch, one invocation per batch and one audit per
+    event (no de-duplication counted), plus the pollers' idle receives when ``idle``."""
+    batches = math.ceil(events / batch_size)
+    lambda_seconds = events * AUDIT_SECONDS + batches * COLD_START_SECONDS * 0.1  # ~10% of batches start cold
+    return (
+        events * REALTIME_PRICES["eventbridge_cross_account_event"].usd
+        + (events + 2 * batches + (REALTIME_IDLE_RECEIVES_MONTH if idle else 0)) * REALTIME_PRICES["sqs_request"].usd
+        + batches * price("lambda_request")
+        + lambda_seconds * MEMORY_GB["audit"] * price(f"lambda_gb_second_{architecture}")
+    )
+
+
+def realtime_month_usd(accounts: int) -> float:
+    """A month of the realtime path at the assumed near-zero rate of root events."""
+    return realtime_cost(accounts * REALTIME_EVENTS_PER_ACCOUNT_MONTH)
+
+
+def realtime_storm_usd() -> float:
+    """One storm (STORM_EVENTS_PER_MINUTE for STORM_MINUTES), on top of the month."""
+    return realtime_cost(STORM_EVENTS_PER_MINUTE * STORM_MINUTES, idle=False)

@@ -113,3 +113,14 @@ def test_readme_cost_table_is_the_models_summary():
     estimates, _ = build()
     before = [estimate(e.accounts, BEFORE, load_counts()) for e in estimates]
     assert render_summary(before, estimates) in (REPO / "README.md").read_text(), "regenerate README's cost table"
+
+
+def test_realtime_path_costs_cents_a_month_and_a_storm_costs_cents():
+    from infra.cost_model import REALTIME_PRICES, realtime_cost, realtime_month_usd, realtime_storm_usd
+
+    assert all(p.source.startswith("https://aws.amazon.com/") for p in REALTIME_PRICES.values())
+    # Near-zero event rate: the pollers' idle receives dominate, the same at 1,000 and 10,000 accounts.
+    assert 0.2 < realtime_month_usd(1_000) <= realtime_month_usd(10_000) < 0.3
+    # 1,000 events a minute for an hour: 60,000 cross-account events, SQS requests and audits, still under $0.25.
+    assert 0.1 < realtime_storm_usd() < 0.25
+    assert realtime_cost(0, idle=False) == 0
