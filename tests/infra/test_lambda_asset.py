@@ -24,7 +24,12 @@ from infra.lambda_asset import (
     target_python,
 )
 
-HANDLERS = ("rootwatch.handlers.prepare_run", "rootwatch.handlers.audit_account", "rootwatch.handlers.finish_run")
+HANDLERS = (
+    "rootwatch.handlers.prepare_run",
+    "rootwatch.handlers.audit_account",
+    "rootwatch.handlers.finish_run",
+    "rootwatch.handlers.reaudit",
+)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
@@ -213,6 +213,30 @@ def compose_alert(
         text=render_text(document, run_failure),
         document=document,
     )
+
+
+#: ``trigger`` of an alert sent by the re-audit of an account on a root-credential event (the nightly run's
+#: alert has no ``trigger`` key: its absence means the schedule).
+TRIGGER_EVENT = "event"
+#: The alert names at most this many triggering events (``triggering_event_count`` gives them all).
+TRIGGERING_EVENTS_MAX = 20
+
+
+def with_trigger(alert: Alert, events: Sequence[Mapping[str, str]]) -> Alert:
+    """The alert, as sent by a re-audit on change: ``trigger: "event"`` and the events that caused it.
+
+    Additive keys (docs/contracts.md#the-alert): ``trigger``, ``triggering_events`` (``event_name``,
+    ``event_time``, ``event_id`` each, oldest first) and ``triggering_event_count``; the email's first line says so.
+    """
+    ordered = sorted(events, key=lambda e: (e["event_time"], e["event_id"]))
+    document = dict(alert.document)
+    document["trigger"] = TRIGGER_EVENT
+    document["triggering_events"] = [dict(e) for e in ordered[:TRIGGERING_EVENTS_MAX]]
+    document["triggering_event_count"] = len(ordered)
+    named = ", ".join(f"{e['event_name']} at {e['event_time']}" for e in ordered[:3])
+    more = f" and {len(ordered) - 3} more" if len(ordered) > 3 else ""
+    lead = plain_text_lines(f"Sent on a change, not by the nightly run: {named}{more}.\n")
+    return replace(alert, document=document, text=lead + alert.text)
 
 
 def _account_entry(record: AuditRecord, kinds: list[str], policy: Policy) -> dict[str, Any]:

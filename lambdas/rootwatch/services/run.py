@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rootwatch.domain.alert import RunFailure, compose_alert
+from rootwatch.domain.alert import Alert, RunFailure, compose_alert
 from rootwatch.domain.asff import asff_findings
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.deliveries import Delivery, failed_delivery
@@ -331,12 +331,7 @@ def finish_run(
         exempt_kinds=exempt_kinds,
         policy=policy,
     )
-    sent = False
-    if alert is not None:
-        sent = notifier.publish_once(alert, sent=store.alert_sent, mark_sent=store.mark_alert_sent) is not None
-    # Only now, with the alert out: a run that dies before this line leaves the baseline where it was, so
-    # the next run (or a redrive) sees the same appearances and alerts them again. Never zero times.
-    store.commit_alerted(records, exempt_kinds=exempt_kinds)
+    sent = alert_then_commit(alert, records, store=store, notifier=notifier, exempt_kinds=exempt_kinds)
     # Security Hub and EventBridge only now, after the alert and its bookkeeping: neither can lose or delay
     # the alert, and a failure of either is counted in the summary (and a metric), never fails the run.
     deliveries = deliver(
@@ -377,6 +372,25 @@ def finish_run(
     )
     store.put_run_summary(run_id, summary.to_dict())
     return summary
+
+
+def alert_then_commit(
+    alert: Alert | None,
+    records: Sequence[AuditRecord],
+    *,
+    store: RunStore,
+    notifier: AlertPublisher,
+    exempt_kinds: Mapping[str, Collection[str]] | None,
+) -> bool:
+    """The at-least-once path (FinishRun's and the re-audit's): publish unless the marker says it went out,
+    write the marker, then commit the alerted baseline. True when this call published."""
+    sent = False
+    if alert is not None:
+        sent = notifier.publish_once(alert, sent=store.alert_sent, mark_sent=store.mark_alert_sent) is not None
+    # Only now, with the alert out: a run that dies before this line leaves the baseline where it was, so
+    # the next run (or a redrive) sees the same appearances and alerts them again. Never zero times.
+    store.commit_alerted(records, exempt_kinds=exempt_kinds)
+    return sent
 
 
 def deliver(
