@@ -56,6 +56,10 @@ def sqs_batch(*events: Any) -> dict[str, Any]:
     }
 
 
+def organization_id() -> str:
+    return boto3.client("organizations").describe_organization()["Organization"]["Id"]
+
+
 def assume_root_calls(account_id: str) -> int:
     return sum(1 for s in STATE._sessions.values() if s.account_id == account_id)
 
@@ -91,6 +95,7 @@ def test_a_recovered_password_alerts_once_with_trigger_event_and_night_two_does_
     assert document["trigger"] == "event" and document["triggering_event_count"] == 20
     assert document["triggering_events"][0]["event_name"] == "PasswordRecoveryCompleted"
     assert [e["account_id"] for e in document["reappeared"]] == [target]
+    assert document["organization_id"] == organization_id()  # from DescribeAccount's ARN
     assert document["reappeared"][0]["credentials"] == ["password"]
     assert document["reappeared"][0]["ou_path"] == members[0]["ou_path"]  # kept from night 1
     assert alert["Subject"].startswith("[CRITICAL] [rootwatch] ") and target in alert["Subject"]

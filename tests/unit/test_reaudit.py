@@ -218,18 +218,23 @@ class FakeOrganizations:
         return {"Account": self.accounts[AccountId]}
 
 
+def arn(account_id: str) -> str:
+    return f"arn:aws:organizations::999999999999:account/o-abc123defg/{account_id}"
+
+
 def test_membership_from_describe_account_keeps_the_stored_ou_path_and_the_nightly_skip_rules():
     organizations = FakeOrganizations(
         {
-            MEMBER: {"Id": MEMBER, "Name": "prod", "Email": "p@example.com", "State": "ACTIVE"},
-            "222222222222": {"Id": "222222222222", "State": "CLOSED"},
-            "999999999999": {"Id": "999999999999", "State": "ACTIVE"},
+            MEMBER: {"Id": MEMBER, "Name": "prod", "Email": "p@example.com", "State": "ACTIVE", "Arn": arn(MEMBER)},
+            "222222222222": {"Id": "222222222222", "State": "CLOSED", "Arn": arn("222222222222")},
+            "999999999999": {"Id": "999999999999", "State": "ACTIVE", "Arn": arn("999999999999")},
         }
     )
-    membership = reaudit.describe_membership(organizations, "999999999999", ou_path=lambda a: "Root/Prod")
+    membership = reaudit.describe_membership(organizations, ou_path=lambda a: "Root/Prod")
     assert membership(MEMBER) == reaudit.Membership(
-        account=run.Account(MEMBER, "prod", "p@example.com", "ACTIVE", "Root/Prod")
+        account=run.Account(MEMBER, "prod", "p@example.com", "ACTIVE", "Root/Prod"), organization_id="o-abc123defg"
     )
-    assert membership("222222222222") == reaudit.Membership(reason="CLOSED")
-    assert membership("999999999999") == reaudit.Membership(reason="MANAGEMENT_ACCOUNT")
+    assert membership("222222222222") == reaudit.Membership(reason="CLOSED", organization_id="o-abc123defg")
+    # The management account, from the ARN (the re-audit's role has no DescribeOrganization).
+    assert membership("999999999999").reason == "MANAGEMENT_ACCOUNT"
     assert membership("333333333333") == reaudit.Membership(reason=reaudit.NOT_A_MEMBER)

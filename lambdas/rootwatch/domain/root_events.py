@@ -24,14 +24,19 @@ from rootwatch.domain.account_ids import is_account_id
 ROOT_EVENT_SOURCES = ("aws.iam", "aws.signin")
 ROOT_EVENT_DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail")
 
-#: CloudTrail event names that add, change or remove a root credential (IAM) or reset its password (sign-in).
+#: CloudTrail event names that add, change or remove a root credential (IAM), or are the root user's sign-in or
+#: password recovery (sign-in): the union of infra/realtime.py's IAM_EVENT_NAMES and SIGNIN_EVENT_NAMES.
 ROOT_EVENT_NAMES = (
     # password
     "CreateLoginProfile",
     "UpdateLoginProfile",
     "DeleteLoginProfile",
+    "ChangePassword",
+    "PasswordRecoveryRequested",
     "PasswordRecoveryCompleted",
     "PasswordUpdated",
+    # a root sign-in (the password is in use: worth a fresh look)
+    "ConsoleLogin",
     # access keys
     "CreateAccessKey",
     "UpdateAccessKey",

@@ -19,7 +19,7 @@ from rootwatch.domain.root_events import DroppedEvent, RootEvent, parse_root_eve
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.observability import logger, metrics
 from rootwatch.handlers.settings import settings
-from rootwatch.services import reaudit, run
+from rootwatch.services import reaudit
 
 
 def _dropped(reason: str, detail: str, account_id: str | None, event_name: str | None, count: int = 1) -> None:
@@ -56,10 +56,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _reaudit(events: list[RootEvent], messages: dict[str, list[str]]) -> list[str]:
     """Re-audit each account of the batch once; the message ids to deliver again."""
     factory, store = dependencies.client_factory(), dependencies.status_store()
-    organization_id, management_account_id = run.organization_of(factory, on_error=logger.warning)
+    # The organization and its management account come from DescribeAccount's ARN (the role has no
+    # DescribeOrganization): see reaudit.describe_membership.
     membership = reaudit.describe_membership(
         factory.client("organizations"),
-        management_account_id,
         ou_path=lambda account_id: (store.latest(account_id) or {}).get("ou_path"),
     )
 
@@ -78,7 +78,7 @@ def _reaudit(events: list[RootEvent], messages: dict[str, list[str]]) -> list[st
                 audit=lambda target: audit_root_credentials(factory, target),
                 store=store,
                 notifier=dependencies.notifier(),
-                organization_id=organization_id,
+                organization_id=None,
                 exemptions=exemptions,
                 policy=settings().policy,
             )

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from rootwatch.domain.account_ids import is_account_id
 from rootwatch.domain.alert import compose_alert, with_trigger
 from rootwatch.domain.exemptions import Exemption, exempt_kinds_by_account
 from rootwatch.domain.findings import DEFAULT_POLICY, Policy
@@ -50,6 +51,8 @@ class Membership:
     account: Account | None = None
     #: ``not_a_member`` (dropped), or a skip reason (``MANAGEMENT_ACCOUNT``, ``SUSPENDED``, ...).
     reason: str | None = None
+    #: ``o-...``, read from the account's ARN (the alert names it; None when unknown).
+    organization_id: str | None = None
 
 
 @dataclass
@@ -129,7 +132,7 @@ def reaudit_account(
         events,
         store=store,
         notifier=notifier,
-        organization_id=organization_id,
+        organization_id=member.organization_id or organization_id,
         exempt_kinds=exempt_kinds,
         policy=policy,
     )
@@ -168,15 +171,17 @@ def alert_on_change(
 
 def describe_membership(
     organizations: Any,
-    management_account_id: str,
+    management_account_id: str = "",
     *,
     ou_path: Callable[[str], str | None] = lambda account_id: None,
 ) -> Callable[[str], Membership]:
     """``membership(account_id)`` from Organizations DescribeAccount (``organizations`` is a boto3 client).
 
     AccountNotFoundException (not in this organization) is ``not_a_member``; every other failure raises.
-    The skip rules are the nightly run's (``rootwatch.aws.organizations.skip_reason``). DescribeAccount gives
-    no OU path: ``ou_path(account_id)`` gives the one the last nightly run stored (the audit rewrites it).
+    The skip rules are the nightly run's (``rootwatch.aws.organizations.skip_reason``). The account's ARN,
+    ``arn:aws:organizations::<management account>:account/<o-...>/<account>``, gives the management account
+    (when ``management_account_id`` is not given) and the organization id: no DescribeOrganization needed.
+    DescribeAccount gives no OU path: ``ou_path(account_id)`` gives the one the last nightly run stored.
     """
     from rootwatch.aws.organizations import account_from_listing, skip_reason
 
@@ -186,7 +191,19 @@ def describe_membership(
         except organizations.exceptions.AccountNotFoundException:
             return Membership(reason=NOT_A_MEMBER)
         account = replace(account_from_listing(answer), ou_path=ou_path(account_id))
-        reason = skip_reason(account, management_account_id)
-        return Membership(reason=reason) if reason else Membership(account=account)
+        management, organization_id = _arn_parts(str(answer.get("Arn") or ""))
+        reason = skip_reason(account, management_account_id or management)
+        if reason:
+            return Membership(reason=reason, organization_id=organization_id)
+        return Membership(account=account, organization_id=organization_id)
 
     return membership
+
+
+def _arn_parts(arn: str) -> tuple[str, str | None]:
+    """(management account id, organization id) of an Organizations account ARN; ("", None) when unreadable."""
+    parts = arn.split(":")
+    path = parts[5].split("/") if len(parts) == 6 else []
+    if len(path) != 3 or path[0] != "account" or not path[1].startswith("o-") or not is_account_id(parts[4]):
+        return "", None
+    return parts[4], path[1]
