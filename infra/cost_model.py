@@ -459,18 +459,21 @@ How to read it:
   under 1 KB) plus FinishRun's reads and commits. Storage is mostly the history (`ACCOUNT#`, kept
   {design.history_days} days); `RUN#` items now expire after {design.run_ttl_days} days (they duplicate the S3
   results and are read only while a run can be redriven).
-- **Logs**: the functions log ~nothing per clean account at INFO (measured); the state machine logs only
+- **Logs**: the functions log nothing per clean account at INFO (AuditAccount logs a clean audit at DEBUG;
+  measured); the state machine logs only
   failures. At ALL with execution data it logged every child's events with their input (account e-mails
   included), ~7 KB an account.
 - **Fixed costs**: {len(counts.get("custom_metrics") or [])} custom metrics (measured: the EMF metrics PrepareRun
   and FinishRun emit), {ALARMS} alarms (each one a failure an operator must hear of), the KMS key of the alert
   topic with rotation. The dashboard is gone: it plotted the same metrics the run summary, the alert and the
   `daily_trend` Athena query show, for $3 a month.
-- **Run time**: the org listing is the floor: ListAccounts gives {LIST_ACCOUNTS_PAGE} accounts a page at
-  {LIST_ACCOUNTS_PER_SECOND} requests/s, one page after another, ~{floor:.0f} s for 10,000 accounts. Listing by OU in
-  parallel (ListOrganizationalUnitsForParent + ListAccountsForParent) would not beat it: the Organizations
-  throttling limits are per account and API family, ListAccountsForParent pages are also 20 accounts, and the
-  OU walk adds calls; so it is not built. The audits then take waves of {design.concurrency} children; DynamoDB
+- **Run time**: the org listing is the floor. PrepareRun walks the OU tree (ListRoots, then per parent
+  ListOrganizationalUnitsForParent and ListAccountsForParent, {LIST_ACCOUNTS_PAGE} a page, 4 parents at once) to
+  give every account its OU path: 804 calls for 10,000 accounts in 200 OUs against 502 for ListAccounts
+  (`python -m bench org_walk`). The model times the listing as ListAccounts pages at
+  {LIST_ACCOUNTS_PER_SECOND} requests/s, ~{floor:.0f} s for 10,000 accounts: Organizations documents no per-API
+  rate for the for-parent calls (unverified), and 4 parents at once keep the walk's wall time near that floor
+  when the rate is the same. The audits then take waves of {design.concurrency} children; DynamoDB
   cannot cap them: latest items are spread over {design.latest_shards} partition keys (`LATEST#nn`), and the
   run's items (1 WRU each) stay under one partition's 1,000 WRU/s. AssumeRoot has no documented rate;
   ThrottledError is retried with backoff and jitter.
