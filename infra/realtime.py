@@ -21,6 +21,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from rootwatch.domain.root_events import (
+    ROOT_EVENT_DETAIL_TYPES,
+    ROOT_EVENT_NAMES,
+    ROOT_EVENT_SOURCES,
+    ROOT_IDENTITY_TYPE,
+)
 
 from infra.alerting import Alerting
 from infra.checkov import skip_checkov
@@ -32,27 +38,10 @@ from infra.workflow import ASSUME_ROOT_WILDCARD_REASON, Workflow, assume_root_fo
 
 #: IAM and AWS sign-in are global services: CloudTrail delivers their events to EventBridge in us-east-1 only.
 MEMBER_RULE_REGIONS = ("us-east-1",)
-#: IAM API calls that create, change or delete a root user credential (made by the root user itself, or by an
-#: AssumeRoot session: IAMCreateRootUserPassword, IAMDeleteRootUserCredentials), see docs/realtime.md.
-IAM_EVENT_NAMES = (
-    "CreateLoginProfile",
-    "DeleteLoginProfile",
-    "UpdateLoginProfile",
-    "ChangePassword",
-    "CreateAccessKey",
-    "UpdateAccessKey",
-    "DeleteAccessKey",
-    "EnableMFADevice",
-    "DeactivateMFADevice",
-    "DeleteVirtualMFADevice",
-    "UploadSigningCertificate",
-    "UpdateSigningCertificate",
-    "DeleteSigningCertificate",
-)
-#: AWS sign-in events of the root user: a console sign-in (the password is used) and the password's change/recovery.
-SIGNIN_EVENT_NAMES = ("ConsoleLogin", "PasswordUpdated", "PasswordRecoveryRequested", "PasswordRecoveryCompleted")
-EVENT_SOURCES = ("aws.iam", "aws.signin")
-DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail")
+#: The events forwarded: the same lists the re-audit accepts (rootwatch.domain.root_events; docs/realtime.md):
+#: root credential changes made by the root user or an AssumeRoot session, and root sign-ins and password recovery.
+EVENT_SOURCES = ROOT_EVENT_SOURCES
+DETAIL_TYPES = ROOT_EVENT_DETAIL_TYPES
 #: Lambda's advice for an SQS source: a message goes to the DLQ after 5 receives, not 1 (a throttle is a receive).
 MAX_RECEIVE_COUNT = 5
 
@@ -63,9 +52,9 @@ def member_event_pattern() -> dict[str, Any]:
         "source": list(EVENT_SOURCES),
         "detail-type": list(DETAIL_TYPES),
         "detail": {
-            "eventName": [*IAM_EVENT_NAMES, *SIGNIN_EVENT_NAMES],
+            "eventName": list(ROOT_EVENT_NAMES),
             # The root user, and an AssumeRoot session (it acts as the member's root user; docs/realtime.md).
-            "userIdentity": {"type": ["Root"]},
+            "userIdentity": {"type": [ROOT_IDENTITY_TYPE]},
         },
     }
 

@@ -25,7 +25,7 @@ ROOT_EVENT_SOURCES = ("aws.iam", "aws.signin")
 ROOT_EVENT_DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail")
 
 #: CloudTrail event names that add, change or remove a root credential (IAM), or are the root user's sign-in or
-#: password recovery (sign-in): the union of infra/realtime.py's IAM_EVENT_NAMES and SIGNIN_EVENT_NAMES.
+#: password recovery (sign-in). infra/realtime.py's member rule forwards exactly these.
 ROOT_EVENT_NAMES = (
     # password
     "CreateLoginProfile",
