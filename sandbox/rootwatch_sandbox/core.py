@@ -80,8 +80,10 @@ class Sandbox:
         signing_certificates: Iterable[str] = (),
         password_last_used: str | None = None,
         access_key_last_used: str | None = None,
+        emit_event: str | None = None,
     ) -> dict[str, Any]:
-        """Replace an account's root credentials; answers with the created ids (see seeding.set_root_credentials)."""
+        """Replace an account's root credentials; answers with the created ids (see seeding.set_root_credentials).
+        ``emit_event``: also emit that root event (delivered when a realtime stack is deployed)."""
         return seeding.set_root_credentials(
             {
                 "account_id": account_id,
@@ -91,6 +93,7 @@ class Sandbox:
                 "signing_certificates": list(signing_certificates),
                 "password_last_used": password_last_used,
                 "access_key_last_used": access_key_last_used,
+                "emit_event": emit_event,
             }
         )
 

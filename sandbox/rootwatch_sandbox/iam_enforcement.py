@@ -249,7 +249,7 @@ def check_request(resp: Any, service: str, operation: str) -> None:
     if service in ("lambda", "sqs"):  # a Lambda Qualifier rides in the query string; so may SQS's parameters
         for key, value in (resp.querystring or {}).items():
             params.setdefault(key, value[0] if isinstance(value, list) and len(value) == 1 else value)
-    if service in ("securityhub", "events"):  # JSON bodies moto reads lazily: the findings' products, the buses
+    if service in ("securityhub", "events", "organizations"):  # JSON bodies moto reads lazily (findings, buses, ids)
         params.update({k: v for k, v in _json_body(resp).items() if k not in params})
     authorization = iam_requests.authorization_for(service, operation, params, resp.region, account)
     authorize(caller, service, authorization, resp.region)

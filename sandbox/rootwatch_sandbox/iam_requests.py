@@ -244,7 +244,22 @@ def _events(operation: str, params: Mapping[str, Any], region: str, account: str
     return ("*",)
 
 
+def _organizations(operation: str, params: Mapping[str, Any], region: str, account: str) -> tuple[str, ...]:
+    """DescribeAccount: the account's ARN in the caller's organization
+    (``arn:aws:organizations::<management>:account/<org id>/<account id>``); other operations ``*``."""
+    account_id = params.get("AccountId")
+    if operation != "DescribeAccount" or not isinstance(account_id, str):
+        return ("*",)
+    from rootwatch_sandbox import orgview
+
+    backend = orgview.management_backend(account)
+    if backend is None or backend.org is None:
+        return ("*",)
+    return (f"arn:aws:organizations::{backend.org.master_account_id}:account/{backend.org.id}/{account_id}",)
+
+
 _RESOURCES = {
+    "organizations": _organizations,
     "dynamodb": _dynamodb,
     "securityhub": _securityhub,
     "events": _events,

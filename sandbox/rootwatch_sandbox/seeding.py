@@ -15,7 +15,7 @@ from typing import Any
 
 from rootwatch.domain.account_ids import is_account_id
 
-from rootwatch_sandbox import orgview
+from rootwatch_sandbox import orgview, realtime
 from rootwatch_sandbox.builders import apply_account_state, build_root_user, describe_root_user
 from rootwatch_sandbox.rootstate import (
     STATE,
@@ -87,7 +87,9 @@ def _timestamp(body: dict[str, Any], name: str) -> dt.datetime | None:
 def set_root_credentials(body: dict[str, Any]) -> dict[str, Any]:
     """Replace an account's root credentials: ``password``, ``access_keys``, ``mfa_devices``, ``signing_certificates``.
 
-    Optional ``password_last_used`` and ``access_key_last_used`` (ISO-8601) set the last-used dates.
+    Optional ``password_last_used`` and ``access_key_last_used`` (ISO-8601) set the last-used dates. Optional
+    ``emit_event`` (a root event name, e.g. ``PasswordRecoveryCompleted``): the change's CloudTrail event is emitted
+    and delivered when a realtime stack is deployed (rootwatch_sandbox.realtime; nothing otherwise).
     """
     body = _body(body)
     account_id = _known_account_id(body)
@@ -97,6 +99,9 @@ def set_root_credentials(body: dict[str, Any]) -> dict[str, Any]:
     certificates = _choices(body, "signing_certificates", KEY_STATUSES)
     password_last_used = _timestamp(body, "password_last_used")
     access_key_last_used = _timestamp(body, "access_key_last_used")
+    emit_event = body.get("emit_event")
+    if emit_event is not None and emit_event not in realtime.EVENT_NAMES:
+        raise SeedingError(400, f"emit_event: expected a root-credential event name, got {emit_event!r}")
     from rootwatch_sandbox.rootaccess.root_user import root_user_for
 
     with STATE.lock:
@@ -113,6 +118,8 @@ def set_root_credentials(body: dict[str, Any]) -> dict[str, Any]:
             access_key_last_used=access_key_last_used,
         )
         STATE.replace_root_user(user)
+    if emit_event is not None:
+        realtime.emit_root_event(account_id, emit_event)
     return describe_root_user(user)
 
 

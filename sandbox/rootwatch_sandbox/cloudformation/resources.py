@@ -15,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -491,6 +492,94 @@ def log_group(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Dep
     return Deployed(name, {"Arn": ctx.arn("logs", f"log-group:{name}:*")})
 
 
+# --- EventBridge, event source mappings, StackSets (root-credential events; rootwatch_sandbox.realtime) ---------
+
+
+def event_bus(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    """AWS::Events::EventBus: a custom bus (``Ref`` its name)."""
+    events = ctx.client("events")
+    name = props["Name"]
+    with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+        events.create_event_bus(Name=name)
+    arn = ctx.arn("events", f"event-bus/{name}")
+    return Deployed(name, {"Arn": arn, "Name": name})
+
+
+def event_bus_policy(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    """AWS::Events::EventBusPolicy: recorded as its statement id (not evaluated: moto does not check PutEvents)."""
+    return Deployed(str(props.get("StatementId") or ctx.generated_name(logical_id, 64)))
+
+
+def event_rule(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    """AWS::Events::Rule: the rule on its bus and its targets (moto delivers to SQS targets)."""
+    events = ctx.client("events")
+    name = props.get("Name") or ctx.generated_name(logical_id, 64)
+    bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+    rule: dict[str, Any] = {"Name": name, "EventBusName": bus, "State": props.get("State", "ENABLED")}
+    if "EventPattern" in props:
+        rule["EventPattern"] = _json(props["EventPattern"])
+    if "ScheduleExpression" in props:
+        rule["ScheduleExpression"] = props["ScheduleExpression"]
+    if "Description" in props:
+        rule["Description"] = props["Description"]
+    events.put_rule(**rule)
+    if props.get("Targets"):
+        events.put_targets(Rule=name, EventBusName=bus, Targets=props["Targets"])
+    resource = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+    return Deployed(name if bus == "default" else f"{bus}|{name}", {"Arn": ctx.arn("events", resource)})
+
+
+def event_source_mapping(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    """AWS::Lambda::EventSourceMapping (SQS): recorded, not created in moto; rootwatch_sandbox.realtime.drain
+    invokes the function with the queue's messages (docs/sandbox.md)."""
+    from rootwatch_sandbox import realtime
+
+    source = str(props["EventSourceArn"])
+    if ":sqs:" not in source:
+        raise TemplateError(f"event source {source}: the sandbox emulates SQS event sources only")
+    mapping_id = str(uuid.UUID(bytes=hashlib.sha256(f"{ctx.stack_name}/{logical_id}".encode()).digest()[:16]))
+    realtime.record_mapping(
+        realtime.MappingRecord(
+            uuid=mapping_id,
+            account=ctx.account,
+            region=ctx.region,
+            queue_arn=source,
+            function_name=str(props["FunctionName"]).rsplit(":", 1)[-1],
+            batch_size=int(props.get("BatchSize", 10)),
+            enabled=bool(props.get("Enabled", True)),
+        )
+    )
+    return Deployed(mapping_id, {"Id": mapping_id})
+
+
+def stack_set(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    """AWS::CloudFormation::StackSet (service-managed): its template, parameters and target OUs recorded; its
+    stacks are not created, rootwatch_sandbox.realtime treats each account under a target OU as having them."""
+    from rootwatch_sandbox import realtime
+
+    name = props.get("StackSetName") or ctx.generated_name(logical_id, 128)
+    template = props.get("TemplateBody")
+    if template is None:
+        raise TemplateError("the sandbox emulates StackSets with a TemplateBody only")
+    realtime.record_stack_set(
+        realtime.StackSetRecord(
+            name=name,
+            account=ctx.account,
+            region=ctx.region,
+            template=json.loads(template) if isinstance(template, str) else template,
+            parameters={p["ParameterKey"]: str(p["ParameterValue"]) for p in props.get("Parameters", [])},
+            target_ous=[
+                ou
+                for group in props.get("StackInstancesGroup", [])
+                for ou in group.get("DeploymentTargets", {}).get("OrganizationalUnitIds", [])
+            ],
+            regions=[region for group in props.get("StackInstancesGroup", []) for region in group.get("Regions", [])],
+        )
+    )
+    stack_set_id = f"{name}:{uuid.UUID(bytes=hashlib.sha256(f'{ctx.account}/{name}'.encode()).digest()[:16])}"
+    return Deployed(stack_set_id, {"StackSetId": stack_set_id})
+
+
 #: The resource types the sandbox emulates, and how. Any other type in a template is listed as not emulated.
 HANDLERS: dict[str, Handler] = {
     "AWS::IAM::Role": role,
@@ -507,4 +596,9 @@ HANDLERS: dict[str, Handler] = {
     "AWS::SQS::Queue": queue,
     "AWS::SQS::QueuePolicy": queue_policy,
     "AWS::Logs::LogGroup": log_group,
+    "AWS::Events::EventBus": event_bus,
+    "AWS::Events::EventBusPolicy": event_bus_policy,
+    "AWS::Events::Rule": event_rule,
+    "AWS::Lambda::EventSourceMapping": event_source_mapping,
+    "AWS::CloudFormation::StackSet": stack_set,
 }

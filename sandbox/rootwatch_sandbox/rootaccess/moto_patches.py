@@ -17,7 +17,7 @@ from moto.core.responses import BaseResponse
 from moto.iam.models import AccountSummary
 from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
 
-from rootwatch_sandbox import iam_enforcement, orgview, rootuser_api, signatures
+from rootwatch_sandbox import iam_enforcement, orgview, realtime, rootuser_api, signatures
 from rootwatch_sandbox.rootaccess.authorization import authorize_root_session, check_bucket_owner, check_other_caller
 from rootwatch_sandbox.rootaccess.responses import Response, intercept
 from rootwatch_sandbox.rootaccess.root_user import root_user_for
@@ -214,6 +214,7 @@ def _patch_reset() -> None:
         original(cls)
         STATE.reset()
         iam_enforcement.reset()
+        realtime.reset()
         _KEY_ACCOUNTS.clear()
         organizations_backends.master_accounts.clear()
 

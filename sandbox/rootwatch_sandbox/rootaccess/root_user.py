@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.core.responses import BaseResponse
 
-from rootwatch_sandbox import orgview, rootuser_api
+from rootwatch_sandbox import orgview, realtime, rootuser_api
 from rootwatch_sandbox.rootstate import STATE, RootSession, RootUser
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ def root_user_call(operation: str) -> Handler:
         if session is None or resp.params.get("UserName"):
             return None  # an IAM user's call: moto's business
         with STATE.lock:  # the server serves requests on many threads
-            return rootuser_api.HANDLERS[operation](root_user_for(session.account_id), resp.params)
+            answer = rootuser_api.HANDLERS[operation](root_user_for(session.account_id), resp.params)
+        if operation in realtime.EVENT_NAMES:  # a change: its CloudTrail event, when a realtime stack is deployed
+            realtime.emit_root_event(session.account_id, operation)
+        return answer
 
     return handle
