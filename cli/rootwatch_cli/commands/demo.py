@@ -3,8 +3,10 @@
 It starts the in-process sandbox, seeds a demo organization (a realistic mix of root credential states,
 one account behind an SCP that denies root actions), deploys into it the stack ``python app.py``
 synthesizes (rootwatch_sandbox.cloudformation: the functions, their roles, THE state machine definition,
-...), runs night 1, changes credentials (a root password and access key appear on a clean account; a
-signing certificate is removed elsewhere), runs night 2, and prints the alert exactly as subscribers
+...), runs night 1, recovers a root password on a clean account (its CloudTrail event reaches the re-audit
+through the optional event path, rootwatch:realtimeEnabled, and the alert goes out at once, with no nightly run),
+changes credentials (a root password and access key appear on a clean account; a signing certificate is removed
+elsewhere), runs night 2, and prints the alert exactly as subscribers
 received it (the email text and the JSON), the stored state, and the answers to the standard queries
 over the run objects in S3. Exit 0.
 """
@@ -94,13 +96,13 @@ def _demo(sandbox: Any, args: argparse.Namespace, out: _Out) -> None:
     org = sandbox.create_demo_org(accounts=args.accounts, seed=args.seed)
     members = org["accounts"]
     active = [m for m in members if m["state"] == "ACTIVE"]
-    # The story needs two accounts without root credentials: clean ones if the mix has them, else made clean.
-    candidates = sorted(active, key=lambda m: m["profile"] != "clean")[:2]
+    # The story needs three accounts without root credentials: clean ones if the mix has them, else made clean.
+    candidates = sorted(active, key=lambda m: m["profile"] != "clean")[:3]
     for member in candidates:
         if member["profile"] != "clean":
             sandbox.set_root_credentials(member["account_id"])
             member["profile"] = "clean"
-    scp_denied, reappears = candidates
+    scp_denied, reappears, recovers = candidates
     certificate_holder = next((m for m in active if m["profile"] == "signing_certificate"), None)
     sandbox.add_fault(scp_denied["account_id"], "*", "AccessDenied")  # an SCP denying every root action
     out.line(
@@ -109,7 +111,8 @@ def _demo(sandbox: Any, args: argparse.Namespace, out: _Out) -> None:
     )
     out.line(f"   {_name(scp_denied)} sits behind an SCP that denies root actions.")
 
-    stack = deploy_stack(context=DEMO_CONTEXT)
+    root_id = boto3.client("organizations").list_roots()["Roots"][0]["Id"]
+    stack = deploy_stack(context=DEMO_CONTEXT | _realtime_context(org["organization_id"], root_id))
     inbox = _subscribe_queue(stack["topic_arn"])
     out.line(
         f"2. Stack {stack['stack']} deployed from its synthesized template ({len(stack['functions'])} functions, "
@@ -121,13 +124,25 @@ def _demo(sandbox: Any, args: argparse.Namespace, out: _Out) -> None:
     night1 = _night(sfn, stack, "demo-night-1", out, start_and_follow, number=3)
     _drain(inbox)
 
+    recovered_at = sandbox.clock.now()
+    sandbox.set_root_credentials(recovers["account_id"], password=True, emit_event="PasswordRecoveryCompleted")
+    alerts = _drain(inbox)
+    out.line(
+        f"4. At {recovered_at:%H:%M:%S} (sandbox time) the root password of {_name(recovers)} was recovered: its "
+        "CloudTrail event went member rule -> central bus -> SQS -> re-audit Lambda."
+    )
+    for document in alerts:
+        out.line(f"   Alert at {sandbox.clock.now():%H:%M:%S}, without waiting for night 2: {render_subject(document)}")
+    if not alerts:
+        out.line("   (the re-audit sent no alert)")
+
     sandbox.set_root_credentials(reappears["account_id"], password=True, access_keys=["Active"])
-    out.line("4. Between the nights:")
+    out.line("5. Later, between the nights:")
     out.line(f"   - someone set a root password and created a root access key on {_name(reappears)};")
     if certificate_holder is not None:
         sandbox.set_root_credentials(certificate_holder["account_id"])
         out.line(f"   - the root signing certificate of {_name(certificate_holder)} was deleted.")
-    night2 = _night(sfn, stack, "demo-night-2", out, start_and_follow, number=5)
+    night2 = _night(sfn, stack, "demo-night-2", out, start_and_follow, number=6)
 
     delivered = _drain(inbox)
     if delivered:
@@ -144,6 +159,15 @@ def _demo(sandbox: Any, args: argparse.Namespace, out: _Out) -> None:
     _state_table(store, out)
     _standard_queries(stack["bucket"], out)
     del night1, night2
+
+
+def _realtime_context(organization_id: str, root_id: str) -> dict[str, Any]:
+    """The optional event path (infra/realtime.py), its member rule on every account of the organization."""
+    return {
+        "rootwatch:realtimeEnabled": True,
+        "rootwatch:organizationId": organization_id,
+        "rootwatch:realtimeTargetOus": [root_id],
+    }
 
 
 def _name(member: dict[str, Any]) -> str:
