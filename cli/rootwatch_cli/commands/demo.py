@@ -116,7 +116,7 @@ def _demo(sandbox: Any, args: argparse.Namespace, out: _Out) -> None:
     inbox = _subscribe_queue(stack["topic_arn"])
     out.line(
         f"2. Stack {stack['stack']} deployed from its synthesized template ({len(stack['functions'])} functions, "
-        f"{len(stack['not_emulated'])} resources not emulated: schedule, Glue/Athena, alarms, dashboard):\n"
+        f"{len(stack['not_emulated'])} resources not emulated: {_services(stack['not_emulated'])}):\n"
         f"   table {stack['table']}, bucket {stack['bucket']},\n"
         f"   topic {stack['topic_arn']}, state machine {stack['state_machine_arn']}."
     )
@@ -252,3 +252,8 @@ def _standard_queries(bucket: str, out: _Out) -> None:
             code = main(["query", name, *params, "--bucket", bucket, "--format", "table"])
         if code not in (0, 3):
             out.line(f"   (not available: {captured_err.getvalue().strip() or f'exit {code}'})")
+
+
+def _services(not_emulated: list[str]) -> str:
+    """``AWS::Scheduler::Schedule Nightly`` ... as the services they belong to: ``CloudWatch, Glue, Scheduler``."""
+    return ", ".join(sorted({entry.split()[0].split("::")[1] for entry in not_emulated})) or "none"
