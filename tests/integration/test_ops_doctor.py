@@ -9,8 +9,12 @@ import boto3
 import pytest
 from rootwatch.aws.clients import ClientFactory
 from rootwatch_cli import main
-from rootwatch_cli.operations.doctor import Status, check_sts_endpoint
+from rootwatch_cli.operations.doctor import Status, check_stacksets, check_sts_endpoint
+from rootwatch_cli.operations.enable import STACKSETS_SERVICE_PRINCIPAL
+from rootwatch_cli.operations.preflight import identify_caller
 from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
+
+from tests.integration import stacksets_api
 
 DENY_ALL_ROOT = {  # the SCP of the SCP field report (docs/aws-behaviour.md#scp-denies-root-sessions)
     "Version": "2012-10-17",
@@ -175,3 +179,50 @@ def test_account_must_be_exactly_one_ascii_id(member, capsys, value):
     assert captured.out == ""
     err = captured.err.strip()
     assert len(err.splitlines()) == 1 and "--account" in err and "Traceback" not in err
+
+
+def as_account(monkeypatch: pytest.MonkeyPatch, account_id: str) -> None:
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/x", RoleSessionName="operator"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+
+
+def test_stacksets_without_trusted_access_is_only_a_warning_with_the_enable_fix(member):
+    code, checks = doctor("--account", member)
+    assert code == 0
+    assert checks["stacksets"]["status"] == Status.WARN
+    assert "only the optional real-time path" in checks["stacksets"]["detail"]
+    assert checks["stacksets"]["fix"].startswith("rootwatch enable --stacksets")
+
+
+def test_stacksets_with_trusted_access_is_ok_from_the_management_account(member, monkeypatch, capsys):
+    stacksets_api.install(monkeypatch)
+    assert main(["enable", "--stacksets"]) == 0
+    capsys.readouterr()
+    code, checks = doctor("--account", member)
+    assert code == 0
+    assert checks["stacksets"]["status"] == Status.OK
+    assert STACKSETS_SERVICE_PRINCIPAL in checks["stacksets"]["detail"]
+
+
+def test_stacksets_from_a_delegated_admin_needs_its_stacksets_registration(member, monkeypatch, capsys):
+    """The sandbox answers a member's Organizations reads from that member's own (empty) view, while AWS answers
+    a delegated admin with the organization's: so identify the delegated-admin caller, then let the check read
+    with the management account's credentials, as AWS would answer the delegated admin."""
+    stacksets_api.install(monkeypatch)
+    assert main(["enable", "--stacksets", "--delegated-admin", member]) == 0
+    capsys.readouterr()
+    with monkeypatch.context() as env:
+        as_account(env, member)
+        caller = identify_caller(ClientFactory(region="us-east-1"))
+    assert caller.delegated_admin and not caller.is_management
+    factory = ClientFactory(region="us-east-1")
+    assert check_stacksets(factory, caller).status is Status.OK
+    org = boto3.client("organizations", region_name="us-east-1")
+    org.deregister_delegated_administrator(AccountId=member, ServicePrincipal=STACKSETS_SERVICE_PRINCIPAL)
+    check = check_stacksets(factory, caller)
+    assert check.status is Status.WARN and "is not a StackSets delegated administrator" in check.detail
+    assert check.fix is not None and check.fix.startswith(f"rootwatch enable --stacksets --delegated-admin {member}")

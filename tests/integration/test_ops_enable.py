@@ -7,7 +7,10 @@ from typing import Any
 import boto3
 import pytest
 from rootwatch_cli import main
+from rootwatch_cli.operations.enable import STACKSETS_SERVICE_PRINCIPAL
 from rootwatch_sandbox import MANAGEMENT_ACCOUNT_ID
+
+from tests.integration import stacksets_api
 
 
 def org_client() -> Any:
@@ -135,3 +138,59 @@ def test_delegated_admin_must_be_exactly_one_ascii_id_and_nothing_changes(bare_o
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--delegated-admin" in err and "Traceback" not in err
     assert state() == before
+
+
+@pytest.fixture
+def stacksets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return stacksets_api.install(monkeypatch)
+
+
+def stacksets_state() -> dict[str, Any]:
+    principals = {
+        p["ServicePrincipal"]
+        for p in org_client().list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    }
+    admins = org_client().list_delegated_administrators(ServicePrincipal=STACKSETS_SERVICE_PRINCIPAL)
+    return {
+        "trusted": STACKSETS_SERVICE_PRINCIPAL in principals,
+        "admins": {a["Id"] for a in admins["DelegatedAdministrators"]},
+    }
+
+
+def test_enable_stacksets_activates_trusted_access_and_registers_the_delegated_admin_once(bare_org, stacksets, capsys):
+    args = ["enable", "--stacksets", "--delegated-admin", bare_org]
+    assert main(args) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in first[:5]] == ["changed"] * 5
+    assert "trusted access for StackSets" in first[3] and "ActivateOrganizationsAccess" in first[3]
+    assert "StackSets delegated administrator" in first[4] and STACKSETS_SERVICE_PRINCIPAL in first[4]
+    assert stacksets == [MANAGEMENT_ACCOUNT_ID]
+    assert stacksets_state() == {"trusted": True, "admins": {bare_org}}
+    assert state()["admins"] == {bare_org}
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert "enable: 0 changed, 0 would change, 5 already done" in second
+    assert stacksets == [MANAGEMENT_ACCOUNT_ID]
+
+
+def test_enable_stacksets_without_a_delegated_admin_only_activates_trusted_access(bare_org, stacksets, capsys):
+    assert main(["enable", "--stacksets"]) == 0
+    out = capsys.readouterr().out
+    assert "trusted access for StackSets" in out and "StackSets delegated administrator" not in out
+    assert stacksets_state() == {"trusted": True, "admins": set()}
+
+
+def test_enable_stacksets_dry_run_changes_nothing(bare_org, stacksets, capsys):
+    assert main(["enable", "--stacksets", "--delegated-admin", bare_org, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("would change") >= 5
+    assert "would call cloudformation ActivateOrganizationsAccess" in out
+    assert f"would register {bare_org} for {STACKSETS_SERVICE_PRINCIPAL}" in out
+    assert stacksets == []
+    assert stacksets_state() == {"trusted": False, "admins": set()}
+
+
+def test_enable_without_stacksets_leaves_stacksets_alone(bare_org, stacksets, capsys):
+    assert main(["enable", "--delegated-admin", bare_org]) == 0
+    assert "StackSets" not in capsys.readouterr().out
+    assert stacksets == [] and stacksets_state() == {"trusted": False, "admins": set()}

@@ -1,5 +1,8 @@
 """`rootwatch enable`: turn on centralized root access (trusted access -> features -> delegated admin).
 
+With --stacksets it also prepares the optional real-time path: trusted access for CloudFormation StackSets and,
+with --delegated-admin, that account's registration as StackSets delegated administrator.
+
 Idempotent: each step reports ``already``, ``changed`` (or ``would change`` with --dry-run) or ``FAILED``.
 Must run in the management account. Exit codes: 0 done, 3 a step failed, 2 refused or bad usage.
 """
@@ -28,8 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "enable",
         help="enable centralized root access for the organization (management account only)",
         description="Enables, in order: trusted access for iam.amazonaws.com, RootCredentialsManagement, "
-        "RootSessions (with --root-sessions), and the IAM delegated administrator (with --delegated-admin). "
-        "Each step changes only what is missing.",
+        "RootSessions (with --root-sessions), the IAM delegated administrator (with --delegated-admin), and, "
+        "with --stacksets, trusted access for CloudFormation StackSets and (with --delegated-admin) the StackSets "
+        "delegated administrator. Each step changes only what is missing.",
     )
     add_aws_args(parser)
     parser.add_argument(
@@ -41,7 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--delegated-admin",
         metavar="ID",
         type=account_id_type("--delegated-admin"),
-        help="register this member account as IAM delegated admin",
+        help="register this member account as IAM delegated admin (and, with --stacksets, StackSets delegated admin)",
+    )
+    parser.add_argument(
+        "--stacksets",
+        action="store_true",
+        help="also activate trusted access for CloudFormation StackSets (only the optional real-time path needs it)",
     )
     parser.add_argument("--dry-run", action="store_true", help="only report what would change")
     parser.set_defaults(func=run)
@@ -53,7 +62,12 @@ def run(args: argparse.Namespace) -> int:
     factory = factory_from_args(args)
     caller = identify_caller(factory)
     steps = enable_root_access(
-        factory, caller, root_sessions=args.root_sessions, delegated_admin=args.delegated_admin, dry_run=args.dry_run
+        factory,
+        caller,
+        root_sessions=args.root_sessions,
+        delegated_admin=args.delegated_admin,
+        stacksets=args.stacksets,
+        dry_run=args.dry_run,
     )
     if args.dry_run:
         print(f"rootwatch enable: DRY RUN in organization {caller.organization_id} (nothing will be changed)")

@@ -25,7 +25,12 @@ from rootwatch.domain.features import (
 )
 from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
 
-from rootwatch_cli.operations.enable import trusted_access_enabled
+from rootwatch_cli.operations.enable import (
+    STACKSETS_SERVICE_PRINCIPAL,
+    stacksets_delegated_admins,
+    stacksets_trusted_access_enabled,
+    trusted_access_enabled,
+)
 from rootwatch_cli.operations.preflight import (
     IAM_SERVICE_PRINCIPAL,
     CallerContext,
@@ -95,6 +100,7 @@ def run_doctor(factory: ClientFactory, account_id: str | None = None) -> list[Ch
     checks.append(_guard("trusted access", lambda: check_trusted_access(factory, caller)))
     checks += check_features(caller)
     checks.append(_guard("delegated admin", lambda: check_delegated_admin(factory, caller)))
+    checks.append(_guard("stacksets", lambda: check_stacksets(factory, caller)))
     target, target_check = _guard_target(factory, caller, account_id)
     if target_check is not None:
         checks.append(target_check)
@@ -250,6 +256,56 @@ def check_delegated_admin(factory: ClientFactory, caller: CallerContext) -> Chec
         "no IAM delegated administrator registered (recommended: deploy "
         "rootwatch there, not in the management account)",
         "rootwatch enable --delegated-admin ACCOUNT_ID",
+    )
+
+
+STACKSETS_NOTE = "only the optional real-time path (rootwatch:realtimeEnabled) needs it"
+
+
+def check_stacksets(factory: ClientFactory, caller: CallerContext) -> Check:
+    """Trusted access for CloudFormation StackSets (and, from a delegated admin, its StackSets registration).
+
+    Never a failure: the nightly audit does not use StackSets, only the optional real-time path does.
+    """
+    fix = "rootwatch enable --stacksets (in the management account)"
+    try:
+        active = stacksets_trusted_access_enabled(factory)
+    except ClientError as exc:
+        error = classify(exc)
+        return Check(
+            "stacksets",
+            Status.WARN,
+            f"cannot tell whether StackSets has trusted access ({error.aws_code}): {STACKSETS_NOTE}",
+            "run doctor in the management account",
+        )
+    if not active:
+        return Check(
+            "stacksets", Status.WARN, f"StackSets has no trusted access in the organization: {STACKSETS_NOTE}", fix
+        )
+    if caller.is_management:
+        return Check("stacksets", Status.OK, f"{STACKSETS_SERVICE_PRINCIPAL} has trusted access")
+    register = f"rootwatch enable --stacksets --delegated-admin {caller.account_id} (in the management account)"
+    try:
+        admins = stacksets_delegated_admins(factory)
+    except ClientError as exc:
+        error = classify(exc)
+        return Check(
+            "stacksets",
+            Status.WARN,
+            f"trusted access is active; cannot tell whether {caller.account_id} is a StackSets delegated "
+            f"administrator ({error.aws_code}): {STACKSETS_NOTE}",
+            register,
+        )
+    if caller.account_id in admins:
+        return Check(
+            "stacksets", Status.OK, f"trusted access is active and {caller.account_id} is a StackSets delegated admin"
+        )
+    return Check(
+        "stacksets",
+        Status.WARN,
+        f"trusted access is active but {caller.account_id} is not a StackSets delegated administrator: the real-time "
+        f"StackSet cannot be created from here (CallAs DELEGATED_ADMIN); {STACKSETS_NOTE}",
+        register,
     )
 
 

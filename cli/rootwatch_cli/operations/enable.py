@@ -3,7 +3,10 @@
 1. trusted access for ``iam.amazonaws.com`` (Organizations);
 2. ``RootCredentialsManagement`` (needed by every IAM* task policy, so by the audit);
 3. ``RootSessions``, when asked (needed by the S3/SQS unlock policies);
-4. the IAM delegated administrator, when asked.
+4. the IAM delegated administrator, when asked;
+5. with ``stacksets``: trusted access for CloudFormation StackSets (``cloudformation:ActivateOrganizationsAccess``)
+   and, with a delegated admin, its registration for ``member.org.stacksets.cloudformation.amazonaws.com``.
+   Only the optional real-time path (infra/realtime.py, a service-managed StackSet) needs them.
 
 Each step first reads whether it is already done and then changes only what is missing, so running it
 twice changes nothing the second time. Everything here must run in the management account.
@@ -28,6 +31,9 @@ from rootwatch_cli.operations.preflight import (
     require_management,
 )
 
+#: The service principal of CloudFormation StackSets in Organizations (trusted access, delegated admins).
+STACKSETS_SERVICE_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+
 
 class StepStatus(StrEnum):
     ALREADY = "already"
@@ -49,6 +55,7 @@ def enable_root_access(
     *,
     root_sessions: bool = False,
     delegated_admin: str | None = None,
+    stacksets: bool = False,
     dry_run: bool = False,
 ) -> list[EnableStep]:
     """Run (or, in a dry run, only check) each step in order; stop at the first failure.
@@ -76,6 +83,15 @@ def enable_root_access(
         actions.append((ROOT_SESSIONS, lambda: _feature(factory, ROOT_SESSIONS, dry_run)))
     if delegated_admin is not None:
         actions.append(("IAM delegated administrator", lambda: _delegated_admin(factory, delegated_admin, dry_run)))
+    if stacksets:
+        actions.append(("trusted access for StackSets", lambda: _stacksets_trusted_access(factory, dry_run)))
+        if delegated_admin is not None:
+            actions.append(
+                (
+                    "StackSets delegated administrator",
+                    lambda: _stacksets_delegated_admin(factory, delegated_admin, dry_run),
+                )
+            )
 
     steps: list[EnableStep] = []
     for name, action in actions:
@@ -106,6 +122,28 @@ def trusted_access_enabled(factory: ClientFactory) -> bool:
     return any(
         p.get("ServicePrincipal") == IAM_SERVICE_PRINCIPAL for page in pages for p in page["EnabledServicePrincipals"]
     )
+
+
+def stacksets_trusted_access_enabled(factory: ClientFactory) -> bool:
+    """Whether StackSets has trusted access: once ActivateOrganizationsAccess has run, Organizations lists its
+    service principal (read here rather than with cloudformation:DescribeOrganizationsAccess, which the
+    sandbox's moto does not implement)."""
+    pages = factory.client("organizations").get_paginator("list_aws_service_access_for_organization").paginate()
+    return any(
+        p.get("ServicePrincipal") == STACKSETS_SERVICE_PRINCIPAL
+        for page in pages
+        for p in page["EnabledServicePrincipals"]
+    )
+
+
+def stacksets_delegated_admins(factory: ClientFactory) -> list[str]:
+    """The accounts registered as delegated administrators for StackSets (up to five)."""
+    pages = (
+        factory.client("organizations")
+        .get_paginator("list_delegated_administrators")
+        .paginate(ServicePrincipal=STACKSETS_SERVICE_PRINCIPAL)
+    )
+    return [a["Id"] for page in pages for a in page.get("DelegatedAdministrators", [])]
 
 
 def _trusted_access(factory: ClientFactory, dry_run: bool) -> tuple[StepStatus, str]:
@@ -147,3 +185,23 @@ def _delegated_admin(factory: ClientFactory, account_id: str, dry_run: bool) -> 
         return StepStatus.WOULD_CHANGE, f"would register {account_id} for {IAM_SERVICE_PRINCIPAL}"
     org.register_delegated_administrator(AccountId=account_id, ServicePrincipal=IAM_SERVICE_PRINCIPAL)
     return StepStatus.CHANGED, f"registered {account_id} for {IAM_SERVICE_PRINCIPAL}"
+
+
+def _stacksets_trusted_access(factory: ClientFactory, dry_run: bool) -> tuple[StepStatus, str]:
+    if stacksets_trusted_access_enabled(factory):
+        return StepStatus.ALREADY, "already active"
+    if dry_run:
+        return StepStatus.WOULD_CHANGE, "would call cloudformation ActivateOrganizationsAccess"
+    factory.client("cloudformation").activate_organizations_access()
+    return StepStatus.CHANGED, "activated (cloudformation ActivateOrganizationsAccess)"
+
+
+def _stacksets_delegated_admin(factory: ClientFactory, account_id: str, dry_run: bool) -> tuple[StepStatus, str]:
+    if account_id in stacksets_delegated_admins(factory):
+        return StepStatus.ALREADY, f"{account_id} is already a StackSets delegated administrator"
+    if dry_run:
+        return StepStatus.WOULD_CHANGE, f"would register {account_id} for {STACKSETS_SERVICE_PRINCIPAL}"
+    factory.client("organizations").register_delegated_administrator(
+        AccountId=account_id, ServicePrincipal=STACKSETS_SERVICE_PRINCIPAL
+    )
+    return StepStatus.CHANGED, f"registered {account_id} for {STACKSETS_SERVICE_PRINCIPAL}"
