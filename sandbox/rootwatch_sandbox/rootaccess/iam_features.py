@@ -11,7 +11,7 @@ from rootwatch_sandbox.rootstate import ORGANIZATION_FEATURES, STATE, RootSessio
 from rootwatch_sandbox.sandbox_errors import SandboxError
 
 if TYPE_CHECKING:
-    from rootwatch_sandbox.rootaccess.responses import Handler
+    from rootwatch_sandbox.rootaccess.handler_types import Handler
 
 
 def _features_context(resp: BaseResponse, management_only: bool) -> tuple[Any, str]:

@@ -19,7 +19,8 @@ from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAcc
 
 from rootwatch_sandbox import iam_enforcement, orgview, realtime, rootuser_api, signatures
 from rootwatch_sandbox.rootaccess.authorization import authorize_root_session, check_bucket_owner, check_other_caller
-from rootwatch_sandbox.rootaccess.responses import Response, intercept
+from rootwatch_sandbox.rootaccess.handler_types import Response
+from rootwatch_sandbox.rootaccess.responses import intercept
 from rootwatch_sandbox.rootaccess.root_user import root_user_for
 from rootwatch_sandbox.rootstate import STATE
 from rootwatch_sandbox.sandbox_errors import SandboxError

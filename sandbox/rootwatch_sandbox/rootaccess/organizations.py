@@ -18,7 +18,7 @@ from rootwatch_sandbox.rootstate import RootSession
 from rootwatch_sandbox.sandbox_errors import SandboxError
 
 if TYPE_CHECKING:
-    from rootwatch_sandbox.rootaccess.responses import Response
+    from rootwatch_sandbox.rootaccess.handler_types import Response
 
 
 LIST_ACCOUNTS_MAX_RESULTS = 20

@@ -6,13 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from moto.core.responses import ActionResult, BaseResponse
 
 from rootwatch_sandbox import iam_enforcement, rootuser_api, signatures
 from rootwatch_sandbox.rootaccess.authorization import authorize_root_session, check_other_caller, check_queue_account
+from rootwatch_sandbox.rootaccess.handler_types import Handler, Response
 from rootwatch_sandbox.rootaccess.iam_features import list_organizations_features, set_feature
 from rootwatch_sandbox.rootaccess.organizations import (
     describe_account,
@@ -23,11 +21,8 @@ from rootwatch_sandbox.rootaccess.organizations import (
 )
 from rootwatch_sandbox.rootaccess.root_user import root_user_call
 from rootwatch_sandbox.rootaccess.sts import assume_root, get_caller_identity
-from rootwatch_sandbox.rootstate import ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, STATE, RootSession
+from rootwatch_sandbox.rootstate import ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, STATE
 from rootwatch_sandbox.sandbox_errors import SandboxError
-
-Response = tuple[int, dict[str, str], Any]
-Handler = Callable[[BaseResponse, RootSession | None], "dict[str, Any] | Response | None"]
 
 
 def _serialize(resp: BaseResponse, result: object) -> Response:

@@ -14,7 +14,7 @@ from rootwatch_sandbox import orgview, realtime, rootuser_api
 from rootwatch_sandbox.rootstate import STATE, RootSession, RootUser
 
 if TYPE_CHECKING:
-    from rootwatch_sandbox.rootaccess.responses import Handler
+    from rootwatch_sandbox.rootaccess.handler_types import Handler
 
 
 def root_user_for(account_id: str) -> RootUser:
