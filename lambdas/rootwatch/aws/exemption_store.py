@@ -116,7 +116,7 @@ class ExemptionStore:
 
     def in_effect(self, on: date) -> list[Exemption]:
         """The exemptions that apply on day ``on`` (PrepareRun, once a run)."""
-        return [s.exemption() for s in self.entries() if s.exemption().in_effect(on)]
+        return [exemption for exemption in (s.exemption() for s in self.entries()) if exemption.in_effect(on)]
 
 
 def _stored(item: dict[str, Any]) -> StoredExemption:

@@ -10,11 +10,14 @@ account id and the event name once each has passed its own check.
 
 from __future__ import annotations
 
+import functools
+from datetime import date
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from rootwatch.aws.root_audit import audit_root_credentials
+from rootwatch.domain.exemptions import Exemption
 from rootwatch.domain.root_events import DroppedEvent, RootEvent, parse_root_event
 from rootwatch.handlers import dependencies
 from rootwatch.handlers.observability import logger, metrics
@@ -63,8 +66,10 @@ def _reaudit(events: list[RootEvent], messages: dict[str, list[str]]) -> list[st
         ou_path=lambda account_id: (store.latest(account_id) or {}).get("ou_path"),
     )
 
-    def exemptions(day):
+    @functools.cache
+    def exemptions(day: date) -> tuple[Exemption, ...]:
         # cdk.json's, then the status table's: a kind is exempt if either covers it (as in the nightly run).
+        # Read once per batch and day, not once per account: the EXEMPTION partition is one Query for all.
         return (*dependencies.exemptions(), *dependencies.exemption_store().in_effect(day))
 
     failures: list[str] = []
