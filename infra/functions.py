@@ -178,8 +178,9 @@ class LambdaFactory(Construct):
         skip_checkov(
             function,
             "CKV_AWS_116",
-            "Invoked only synchronously (Step Functions lambda:invoke): an async dead-letter queue would never "
-            "receive anything. Failures go to the state machine's Retry/Catch and into the run's summary and alert.",
+            "Never invoked asynchronously (Step Functions lambda:invoke; the re-audit: an SQS event source mapping): "
+            "an async dead-letter queue would never receive anything. Failures go to the state machine's "
+            "Retry/Catch and the run's summary and alert, or back to SQS and its dead-letter queue.",
         )
         skip_checkov(
             function,

@@ -34,23 +34,26 @@ from infra.config import RootwatchConfig
 from infra.functions import REAUDIT, REAUDIT_BATCH_SIZE
 from infra.nag import acknowledge_wildcard_resources
 from infra.storage import Storage
-from infra.workflow import ASSUME_ROOT_WILDCARD_REASON, Workflow, assume_root_for_audit_statement, member_roots
+from infra.workflow import (
+    ASSUME_ROOT_WILDCARD_REASON,
+    XRAY_WILDCARD_REASON,
+    Workflow,
+    assume_root_for_audit_statement,
+    member_roots,
+)
 
 #: IAM and AWS sign-in are global services: CloudTrail delivers their events to EventBridge in us-east-1 only.
 MEMBER_RULE_REGIONS = ("us-east-1",)
-#: The events forwarded: the same lists the re-audit accepts (rootwatch.domain.root_events; docs/realtime.md):
-#: root credential changes made by the root user or an AssumeRoot session, and root sign-ins and password recovery.
-EVENT_SOURCES = ROOT_EVENT_SOURCES
-DETAIL_TYPES = ROOT_EVENT_DETAIL_TYPES
 #: Lambda's advice for an SQS source: a message goes to the DLQ after 5 receives, not 1 (a throttle is a receive).
 MAX_RECEIVE_COUNT = 5
 
 
 def member_event_pattern() -> dict[str, Any]:
-    """The member-account rule's pattern: root (or AssumeRoot session) credential changes and root sign-ins only."""
+    """The member-account rule's pattern: root (or AssumeRoot session) credential changes and root sign-ins only,
+    exactly the events the re-audit accepts (rootwatch.domain.root_events; docs/realtime.md)."""
     return {
-        "source": list(EVENT_SOURCES),
-        "detail-type": list(DETAIL_TYPES),
+        "source": list(ROOT_EVENT_SOURCES),
+        "detail-type": list(ROOT_EVENT_DETAIL_TYPES),
         "detail": {
             "eventName": list(ROOT_EVENT_NAMES),
             # The root user, and an AssumeRoot session (it acts as the member's root user; docs/realtime.md).
@@ -212,7 +215,9 @@ class Realtime(Construct):
             "ToQueue",
             event_bus=self.bus,
             description="rootwatch: root-credential changes forwarded by the member accounts, to the re-audit queue",
-            event_pattern=events.EventPattern(source=list(EVENT_SOURCES), detail_type=list(DETAIL_TYPES)),
+            event_pattern=events.EventPattern(
+                source=list(ROOT_EVENT_SOURCES), detail_type=list(ROOT_EVENT_DETAIL_TYPES)
+            ),
             targets=[targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue, retry_attempts=8)],
         )
 
@@ -253,8 +258,7 @@ class Realtime(Construct):
         acknowledge_wildcard_resources(
             role,  # type: ignore[arg-type]
             ["*"],
-            "X-Ray PutTraceSegments/PutTelemetryRecords (added by CDK for active tracing) have no resource-level "
-            "permissions.",
+            XRAY_WILDCARD_REASON,
         )
         acknowledge_wildcard_resources(role, [member_roots(stack)], ASSUME_ROOT_WILDCARD_REASON)  # type: ignore[arg-type]
         acknowledge_wildcard_resources(

@@ -56,6 +56,9 @@ def member_roots(stack: cdk.Stack) -> str:
 
 
 #: Why the AssumeRoot statement's wildcard account is acceptable (cdk-nag IAM5).
+XRAY_WILDCARD_REASON = (
+    "X-Ray PutTraceSegments/PutTelemetryRecords (added by CDK for active tracing) have no resource-level permissions."
+)
 ASSUME_ROOT_WILDCARD_REASON = (
     "The root user of any member account (the org changes; AssumeRoot takes the account as "
     "TargetPrincipal), and ONLY with the sts:TaskPolicyArn condition = IAMAuditRootUserCredentials."
@@ -112,8 +115,6 @@ class Workflow(Construct):
             # Belt and braces: the global STS endpoint does not serve AssumeRoot (docs/aws-behaviour.md).
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
         }
-        #: FinishRun's environment (before its optional deliveries): the re-audit function's too (infra/realtime.py).
-        self.environment = dict(environment)
         factory = LambdaFactory(self, "Functions", config=config, environment=environment, alerting=alerting)
         self.factory = factory
         self.prepare = factory.create(PREPARE, reserved_concurrency=RUN_STEP_RESERVED_CONCURRENCY)
@@ -209,10 +210,7 @@ class Workflow(Construct):
         alerting.grant_publish(self.finish)
         self._optional_deliveries(config)
 
-        xray = (
-            "X-Ray PutTraceSegments/PutTelemetryRecords (added by CDK for active tracing) "
-            "have no resource-level permissions."
-        )
+        xray = XRAY_WILDCARD_REASON
         acknowledge_wildcard_resources(
             self.prepare.role,  # type: ignore[arg-type]
             ["*"],

@@ -114,12 +114,12 @@ def _event(row: Mapping[str, Any], kind: FindingKind, result: int, *, policy: Po
     account_id = str(row["account_id"])
     time = epoch_ms(_column(row, "scanned_at"))
     run_id = _column(row, "run_id")
-    severity_id = SEVERITY_ID[Severity(kind.severity)] if result != PASS else SEVERITY_ID[Severity.INFORMATIONAL]
+    severity_id = SEVERITY_ID[kind.severity] if result != PASS else SEVERITY_ID[Severity.INFORMATIONAL]
     suppressed = result == FAIL and bool(kind.credentials) and row.get("exempt") is True
     finding_status = FINDING_SUPPRESSED if suppressed else FINDING_NEW
-    controls = tuple(getattr(kind, "controls", ()) or ())
-    standards = list(dict.fromkeys(str(getattr(c, "standard", "")) for c in controls)) or ["rootwatch"]
-    requirements = [f"{getattr(c, 'standard', '')} {getattr(c, 'id', '')}".strip() for c in controls]
+    controls = kind.controls
+    standards = list(dict.fromkeys(c.standard for c in controls)) or ["rootwatch"]
+    requirements = [c.reference for c in controls]
     title = kind.text(policy)
     name = row.get("account_name")
     audit = kind.key == "audit_error"
@@ -228,15 +228,10 @@ def _unmapped(row: Mapping[str, Any], kind: FindingKind) -> dict[str, Any]:
         "finding": kind.key,
         "severity": str(kind.severity),
     }
-    reason = getattr(kind, "severity_reason", None)
-    if reason:
-        data["severity_reason"] = reason
-    controls = tuple(getattr(kind, "controls", ()) or ())
-    if controls:
-        data["controls"] = [
-            {"standard": getattr(c, "standard", None), "id": getattr(c, "id", None), "title": getattr(c, "title", None)}
-            for c in controls
-        ]
+    if kind.severity_reason:
+        data["severity_reason"] = kind.severity_reason
+    if kind.controls:
+        data["controls"] = [{"standard": c.standard, "id": c.id, "title": c.title} for c in kind.controls]
     for name in UNMAPPED_FIELDS:
         if name in row and row[name] is not None:
             data[name] = _plain(row[name])
