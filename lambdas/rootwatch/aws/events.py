@@ -30,10 +30,11 @@ class EventPublisher:
     def put_events(self, events: Sequence[ChangeEvent]) -> Delivery:
         """Put every event; what went out and what did not."""
         total = Delivery()
-        oversized = [event for event in events if event.size() > MAX_REQUEST_BYTES]
+        sized = [(event, event.size()) for event in events]  # each event serialized once
+        oversized = sum(1 for _, size in sized if size > MAX_REQUEST_BYTES)
         if oversized:
-            total += failed_delivery(len(oversized), f"{len(oversized)} event(s) over PutEvents' 256 KB limit")
-        for batch in _batches([event for event in events if event.size() <= MAX_REQUEST_BYTES]):
+            total += failed_delivery(oversized, f"{oversized} event(s) over PutEvents' 256 KB limit")
+        for batch in _batches([(event, size) for event, size in sized if size <= MAX_REQUEST_BYTES]):
             total += self._put([event.entry(self.event_bus) for event in batch], retry=True)
         return total
 
@@ -58,17 +59,17 @@ class EventPublisher:
         return delivery
 
 
-def _batches(events: list[ChangeEvent]) -> list[list[ChangeEvent]]:
-    """Consecutive slices of at most 10 events and 256 KB."""
+def _batches(events: list[tuple[ChangeEvent, int]]) -> list[list[ChangeEvent]]:
+    """Consecutive slices of at most 10 events and 256 KB (``events``: each with its entry size)."""
     slices: list[list[ChangeEvent]] = []
     current: list[ChangeEvent] = []
     size = 0
-    for event in events:
-        if current and (len(current) == MAX_ENTRIES or size + event.size() > MAX_REQUEST_BYTES):
+    for event, event_size in events:
+        if current and (len(current) == MAX_ENTRIES or size + event_size > MAX_REQUEST_BYTES):
             slices.append(current)
             current, size = [], 0
         current.append(event)
-        size += event.size()
+        size += event_size
     if current:
         slices.append(current)
     return slices

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from rootwatch.domain.findings import DEFAULT_POLICY, FINDINGS, FindingKind, Policy, Severity, credential_label
 from rootwatch.domain.records import CREDENTIAL_KINDS, AuditRecord, AuditStatus
-from rootwatch.domain.timestamps import iso_utc
+from rootwatch.domain.timestamps import iso_utc, parse_utc
 
 SCHEMA_VERSION = "2018-10-08"
 GENERATOR_ID = "rootwatch/root-credentials"
@@ -45,14 +45,6 @@ TYPES = ("Software and Configuration Checks/AWS Security Best Practices",)
 MAX_BATCH = 100
 #: ASFF text limits (Title 256, Description 1024, Remediation text and Note 512 characters).
 _LIMITS = {"Title": 256, "Description": 1024, "Remediation": 512, "Note": 512}
-
-_LABEL = {
-    Severity.CRITICAL: "CRITICAL",
-    Severity.HIGH: "HIGH",
-    Severity.MEDIUM: "MEDIUM",
-    Severity.LOW: "LOW",
-    Severity.INFORMATIONAL: "INFORMATIONAL",
-}
 
 
 def product_arn(account_id: str, region: str, partition: str = "aws") -> str:
@@ -78,7 +70,7 @@ def finding_id(member_account_id: str, credential_kind: str) -> str:
 
 def severity_label(severity: Severity | str) -> str:
     """The ASFF ``Severity.Label`` of a finding table severity (``high`` -> ``HIGH``)."""
-    return _LABEL[Severity(severity)]
+    return Severity(severity).value.upper()
 
 
 def kinds_concerning(credential_kind: str) -> tuple[FindingKind, ...]:
@@ -119,15 +111,15 @@ def asff_findings(
     partition, region, account = parse_product_arn(product_arn)
     exempt_kinds = exempt_kinds or {}
     observed = iso_utc(scanned_at)
-    archived_at = iso_utc(datetime.fromisoformat(observed.replace("Z", "+00:00")) + timedelta(seconds=1))
+    archived_at = iso_utc(parse_utc(observed) + timedelta(seconds=1))
     result = SecurityHubImport()
+    base = _Base(product_arn, partition, region, account, run_id, observed)
     for record in records:
         if record.status != AuditStatus.OK:
             continue
         present = set(record.present_kinds())
         exempt = set(exempt_kinds.get(record.account_id, ()))
         for kind in CREDENTIAL_KINDS:
-            base = _Base(product_arn, partition, region, account, run_id, observed)
             if kind in present:
                 result.current.append(_finding(base, record, kind, policy, failed=True, exempt=kind in exempt))
             elif kind in record.disappeared or kind in exempt:

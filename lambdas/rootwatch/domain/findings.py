@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from rootwatch.domain.records import AuditRecord, AuditStatus, CredentialKind
+from rootwatch.domain.timestamps import parse_utc
 
 Row = AuditRecord | Mapping[str, Any]
 
@@ -264,7 +265,7 @@ def _parse_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parse_utc(str(value))
     except ValueError:
         return None
 

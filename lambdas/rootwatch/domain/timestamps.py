@@ -27,7 +27,14 @@ def iso_utc(value: datetime | str | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = parse_utc(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(value: str) -> datetime:
+    """An ISO-8601 string (a trailing ``Z`` included) as a datetime; naive when the string has no offset.
+
+    ValueError when unreadable."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

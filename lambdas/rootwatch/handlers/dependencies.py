@@ -128,6 +128,7 @@ def _event_publisher(config: Settings, credentials: _CredentialsKey | None = Non
     return EventPublisher(_regional_factory(config, arn.split(":")[3], credentials).client("events"), arn)
 
 
+@functools.lru_cache(maxsize=8)
 def _regional_factory(config: Settings, region: str, credentials: _CredentialsKey | None) -> ClientFactory:
     """The audit region's factory, or one for ``region`` (Security Hub and the bus live in the stack's region)."""
     if region == config.audit_region:
@@ -145,6 +146,7 @@ def reset() -> None:
         _exemptions,
         _security_hub,
         _event_publisher,
+        _regional_factory,
     ):
         cached.cache_clear()
     settings.cache_clear()  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rootwatch.domain.account_ids import validate_account_id
-from rootwatch.services.run import normalise_timestamp
+from rootwatch.domain.timestamps import iso_utc
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
 #: 12 ASCII digits, checked by the domain rule (a ``pattern`` with ``\d`` would let Unicode digits through).
@@ -34,7 +34,7 @@ class _Timestamped(_Event):
     @classmethod
     def _iso(cls, value: str) -> str:
         try:
-            return normalise_timestamp(value)
+            return iso_utc(value)
         except ValueError as exc:
             raise ValueError(f"not an ISO-8601 timestamp: {value!r}") from exc
 

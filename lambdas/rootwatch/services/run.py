@@ -42,7 +42,7 @@ from rootwatch.domain.features import ROOT_CREDENTIALS_MANAGEMENT
 from rootwatch.domain.findings import DEFAULT_POLICY, Policy, finding_counts
 from rootwatch.domain.outcomes import Account, error_record, ok_record, skipped_record
 from rootwatch.domain.records import AuditRecord, AuditStatus
-from rootwatch.domain.timestamps import iso_utc
+from rootwatch.domain.timestamps import iso_utc, parse_utc
 from rootwatch.domain.totals import run_totals
 from rootwatch.services.ports import (
     AlertPublisher,
@@ -116,11 +116,6 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def normalise_timestamp(value: str) -> str:
-    """An execution start time (any ISO-8601 form) as ``YYYY-MM-DDTHH:MM:SSZ``; ValueError when unreadable."""
-    return iso_utc(value)
 
 
 # --- PrepareRun ------------------------------------------------------------------------------------
@@ -346,7 +341,7 @@ def finish_run(
         events=events,
     )
     finished = clock()
-    started = datetime.fromisoformat(scanned_at.replace("Z", "+00:00")).timestamp()
+    started = parse_utc(scanned_at).timestamp()
     ok = [r for r in records if r.status == AuditStatus.OK]
     totals = run_totals(records) | {
         "reappeared": sum(1 for r in ok if r.appeared and not r.first_audit),
