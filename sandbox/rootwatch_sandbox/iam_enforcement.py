@@ -249,15 +249,22 @@ def check_request(resp: Any, service: str, operation: str) -> None:
     if service in ("lambda", "sqs"):  # a Lambda Qualifier rides in the query string; so may SQS's parameters
         for key, value in (resp.querystring or {}).items():
             params.setdefault(key, value[0] if isinstance(value, list) and len(value) == 1 else value)
-    if service in ("securityhub", "events", "organizations"):  # JSON bodies moto reads lazily (findings, buses, ids)
-        params.update({k: v for k, v in _json_body(resp).items() if k not in params})
+    # A JSON-protocol request's parameters are its body, which moto reads lazily (findings, buses, account ids):
+    # every service, so a new one is never authorized against "*" for want of a name in a list.
+    for key, value in json_body(resp).items():
+        params.setdefault(key, value)
     authorization = iam_requests.authorization_for(service, operation, params, resp.region, account)
     authorize(caller, service, authorization, resp.region)
 
 
-def _json_body(resp: Any) -> dict[str, Any]:
-    """The request's JSON body as a dict (empty when there is none or it is not JSON)."""
+def json_body(resp: Any) -> dict[str, Any]:
+    """The request's JSON body as a dict (empty when there is none or it is not JSON; moto's DynamoDB has
+    already parsed it)."""
     body = getattr(resp, "body", None)
+    if isinstance(body, dict):
+        return body
+    if not isinstance(body, str | bytes):
+        return {}
     try:
         parsed = json.loads(body.decode() if isinstance(body, bytes) else body or "{}")
     except (ValueError, UnicodeDecodeError):

@@ -13,6 +13,7 @@ from moto.core.responses import BaseResponse
 from moto.organizations.exceptions import OrganizationsClientError as RESTError
 
 from rootwatch_sandbox import orgview
+from rootwatch_sandbox.iam_enforcement import json_body
 from rootwatch_sandbox.rootaccess.exceptions import invalid_input
 from rootwatch_sandbox.rootstate import RootSession
 from rootwatch_sandbox.sandbox_errors import SandboxError
@@ -89,12 +90,8 @@ def list_organizational_units_for_parent(resp: BaseResponse, session: RootSessio
     return _paged(resp, "OrganizationalUnits", children, lambda ou: ou.describe()["OrganizationalUnit"])
 
 
-def _params(resp: BaseResponse) -> dict[str, Any]:
-    return json.loads(resp.body or "{}") if isinstance(resp.body, str) else {}
-
-
 def _parent_id(resp: BaseResponse, backend: Any) -> str:
-    parent_id = _params(resp).get("ParentId")
+    parent_id = json_body(resp).get("ParentId")
     if not isinstance(parent_id, str) or not parent_id:
         raise invalid_input("INVALID_PARTY_TYPE_TARGET", "You specified an invalid value for ParentId.")
     try:
@@ -110,7 +107,7 @@ def _describe_account(account: Any) -> dict[str, Any]:
 def _paged(resp: BaseResponse, key: str, items: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
     """One page of ``items`` under ``key`` as AWS pages a List call: MaxResults 1-20 (default 20), an opaque
     NextToken while more remain, InvalidInputException for a bad MaxResults or a forged token."""
-    params = _params(resp)
+    params = json_body(resp)
     max_results = params.get("MaxResults", LIST_ACCOUNTS_MAX_RESULTS)
     if not isinstance(max_results, int) or max_results < 1:
         raise invalid_input(
