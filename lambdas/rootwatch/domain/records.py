@@ -118,8 +118,13 @@ RECORD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("active_signing_certificates", "int", "detail, read only when certificates are present"),
     FieldSpec("password_last_used", "string", "ISO-8601"),
     FieldSpec("access_key_last_used", "string", "ISO-8601"),
-    FieldSpec("appeared", "array<string>", "kinds absent at the last successful audit and present now"),
-    FieldSpec("disappeared", "array<string>", "kinds present at the last successful audit and absent now"),
+    FieldSpec(
+        "appeared",
+        "array<string>",
+        "kinds present now and absent from the account's alerted baseline (its last successful audit whose "
+        "alert went out; exempt kinds are kept out of it)",
+    ),
+    FieldSpec("disappeared", "array<string>", "kinds in the account's alerted baseline and absent now"),
     FieldSpec("first_audit", "boolean", "no earlier successful audit of this account"),
     # Added on purpose by the exemptions feature (rootwatch.domain.exemptions): appended at the end so
     # older objects, which lack them, still read (the columns come back null).
