@@ -9,10 +9,10 @@ from typing import Any
 
 from moto import mock_aws
 
-from rootwatch_sandbox import iam_enforcement, patches, seeding
+from rootwatch_sandbox import iam_enforcement, orgview, patches, seeding
 from rootwatch_sandbox.rootstate import STATE, SandboxClock
 
-MANAGEMENT_ACCOUNT_ID = "123456789012"
+MANAGEMENT_ACCOUNT_ID = orgview.MANAGEMENT_ACCOUNT_ID
 DEFAULT_REGION = "us-east-1"
 
 MOTO_CONFIG = {

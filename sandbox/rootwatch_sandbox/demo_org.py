@@ -22,7 +22,7 @@ from rootwatch_sandbox import orgview
 from rootwatch_sandbox.builders import apply_account_state, build_root_user, describe_root_user
 from rootwatch_sandbox.rootstate import ORGANIZATION_FEATURES, STATE
 
-MANAGEMENT_ACCOUNT_ID = "123456789012"
+MANAGEMENT_ACCOUNT_ID = orgview.MANAGEMENT_ACCOUNT_ID
 REGION = "us-east-1"
 
 #: Credential profiles: name -> (weight, password, access keys, MFA devices, signing certificates, state).

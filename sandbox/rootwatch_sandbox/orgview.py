@@ -11,6 +11,8 @@ from typing import Any
 
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
+#: The sandbox's management account (moto's default account id): the demo org and the tests use it.
+MANAGEMENT_ACCOUNT_ID = "123456789012"
 IAM_SERVICE_PRINCIPAL = "iam.amazonaws.com"
 PARTITION = "aws"
 
