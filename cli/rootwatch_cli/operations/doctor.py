@@ -27,6 +27,7 @@ from rootwatch.domain.task_policies import ALLOWED_ACTIONS, TaskPolicy
 
 from rootwatch_cli.operations.enable import (
     STACKSETS_SERVICE_PRINCIPAL,
+    delegated_admins,
     stacksets_delegated_admins,
     stacksets_trusted_access_enabled,
     trusted_access_enabled,
@@ -242,12 +243,7 @@ def check_delegated_admin(factory: ClientFactory, caller: CallerContext) -> Chec
         return Check("delegated admin", Status.OK, f"running as the delegated admin {caller.account_id}")
     if not caller.is_management:
         return Check("delegated admin", Status.WARN, "not checked (caller is not the management account)")
-    pages = (
-        factory.client("organizations")
-        .get_paginator("list_delegated_administrators")
-        .paginate(ServicePrincipal=IAM_SERVICE_PRINCIPAL)
-    )
-    admins = [a["Id"] for page in pages for a in page.get("DelegatedAdministrators", [])]
+    admins = delegated_admins(factory, IAM_SERVICE_PRINCIPAL)
     if admins:
         return Check("delegated admin", Status.OK, f"IAM delegated administrator: {', '.join(admins)}")
     return Check(

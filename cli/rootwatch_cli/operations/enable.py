@@ -116,34 +116,37 @@ def enabled_features(factory: ClientFactory) -> frozenset[str]:
         raise
 
 
+def trusted_principals(factory: ClientFactory) -> frozenset[str]:
+    """The service principals with trusted access in the organization."""
+    pages = factory.client("organizations").get_paginator("list_aws_service_access_for_organization").paginate()
+    return frozenset(p["ServicePrincipal"] for page in pages for p in page["EnabledServicePrincipals"])
+
+
+def delegated_admins(factory: ClientFactory, principal: str) -> list[str]:
+    """The accounts registered as delegated administrators for ``principal``."""
+    pages = (
+        factory.client("organizations")
+        .get_paginator("list_delegated_administrators")
+        .paginate(ServicePrincipal=principal)
+    )
+    return [a["Id"] for page in pages for a in page.get("DelegatedAdministrators", [])]
+
+
 def trusted_access_enabled(factory: ClientFactory) -> bool:
     """Whether iam.amazonaws.com has trusted access in the organization."""
-    pages = factory.client("organizations").get_paginator("list_aws_service_access_for_organization").paginate()
-    return any(
-        p.get("ServicePrincipal") == IAM_SERVICE_PRINCIPAL for page in pages for p in page["EnabledServicePrincipals"]
-    )
+    return IAM_SERVICE_PRINCIPAL in trusted_principals(factory)
 
 
 def stacksets_trusted_access_enabled(factory: ClientFactory) -> bool:
     """Whether StackSets has trusted access: once ActivateOrganizationsAccess has run, Organizations lists its
     service principal (read here rather than with cloudformation:DescribeOrganizationsAccess, which the
     sandbox's moto does not implement)."""
-    pages = factory.client("organizations").get_paginator("list_aws_service_access_for_organization").paginate()
-    return any(
-        p.get("ServicePrincipal") == STACKSETS_SERVICE_PRINCIPAL
-        for page in pages
-        for p in page["EnabledServicePrincipals"]
-    )
+    return STACKSETS_SERVICE_PRINCIPAL in trusted_principals(factory)
 
 
 def stacksets_delegated_admins(factory: ClientFactory) -> list[str]:
     """The accounts registered as delegated administrators for StackSets (up to five)."""
-    pages = (
-        factory.client("organizations")
-        .get_paginator("list_delegated_administrators")
-        .paginate(ServicePrincipal=STACKSETS_SERVICE_PRINCIPAL)
-    )
-    return [a["Id"] for page in pages for a in page.get("DelegatedAdministrators", [])]
+    return delegated_admins(factory, STACKSETS_SERVICE_PRINCIPAL)
 
 
 def _trusted_access(factory: ClientFactory, dry_run: bool) -> tuple[StepStatus, str]:
@@ -170,9 +173,7 @@ def _feature(factory: ClientFactory, feature: str, dry_run: bool) -> tuple[StepS
 
 
 def _delegated_admin(factory: ClientFactory, account_id: str, dry_run: bool) -> tuple[StepStatus, str]:
-    org = factory.client("organizations")
-    pages = org.get_paginator("list_delegated_administrators").paginate(ServicePrincipal=IAM_SERVICE_PRINCIPAL)
-    current = [a["Id"] for page in pages for a in page.get("DelegatedAdministrators", [])]
+    current = delegated_admins(factory, IAM_SERVICE_PRINCIPAL)
     if account_id in current:
         return StepStatus.ALREADY, f"{account_id} is already the IAM delegated administrator"
     if current:
@@ -183,7 +184,9 @@ def _delegated_admin(factory: ClientFactory, account_id: str, dry_run: bool) -> 
         )
     if dry_run:
         return StepStatus.WOULD_CHANGE, f"would register {account_id} for {IAM_SERVICE_PRINCIPAL}"
-    org.register_delegated_administrator(AccountId=account_id, ServicePrincipal=IAM_SERVICE_PRINCIPAL)
+    factory.client("organizations").register_delegated_administrator(
+        AccountId=account_id, ServicePrincipal=IAM_SERVICE_PRINCIPAL
+    )
     return StepStatus.CHANGED, f"registered {account_id} for {IAM_SERVICE_PRINCIPAL}"
 
 
