@@ -187,3 +187,8 @@ def _threshold_type(threshold: Threshold) -> Callable[[str], int]:
 def policy_from_args(args: argparse.Namespace) -> Policy:
     """The rules' thresholds as given by the flags add_threshold_args added (defaults when absent)."""
     return Policy.from_values({t.name: getattr(args, t.name) for t in THRESHOLDS if hasattr(args, t.name)})
+
+
+def caller_arn(factory: ClientFactory) -> str:
+    """Who is making the call (STS GetCallerIdentity): recorded as ``created_by``, ``sent_by``, in the action log."""
+    return str(factory.client("sts").get_caller_identity()["Arn"])

@@ -22,7 +22,7 @@ from rootwatch.aws.exemption_store import ExemptionStore, StoredExemption
 from rootwatch.domain.exemptions import KINDS, MAX_HORIZON_DAYS, Exemption, ExemptionError, new_exemption, utc_today
 
 from rootwatch_cli import EXIT_OK, EXIT_UNEXPECTED, UsageError
-from rootwatch_cli.common import add_account_arg, add_aws_args, factory_from_args
+from rootwatch_cli.common import add_account_arg, add_aws_args, caller_arn, factory_from_args
 from rootwatch_cli.flags import TABLE_ENV, action_log_from_args, add_consent_args, consent_from_args, operator_command
 from rootwatch_cli.operations.action_log import ActionEntry, ActionLog, DynamoActionLog
 from rootwatch_cli.output import add_format_args, open_output, output_args, render
@@ -109,12 +109,12 @@ def store_from_args(factory: ClientFactory, args: argparse.Namespace) -> tuple[E
     """The exemption store and the action log, in the one table --table / $ROOTWATCH_TABLE / the stack names."""
     log = action_log_from_args(factory, args)
     assert isinstance(log, DynamoActionLog)
-    return ExemptionStore(factory.client("dynamodb"), log.table_name), log
+    return exemption_store(factory, log), log
 
 
-def caller_arn(factory: ClientFactory) -> str:
-    """Who is making the change (STS GetCallerIdentity): stored as ``created_by`` and in the action log."""
-    return str(factory.client("sts").get_caller_identity()["Arn"])
+def exemption_store(factory: ClientFactory, log: DynamoActionLog) -> ExemptionStore:
+    """The exemptions live in the action log's table (the status table)."""
+    return ExemptionStore(factory.client("dynamodb"), log.table_name)
 
 
 def add_exemption(

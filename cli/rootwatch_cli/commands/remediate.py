@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rootwatch.aws.clients import ClientFactory
-from rootwatch.aws.exemption_store import ExemptionStore
 from rootwatch.aws.organizations import list_member_accounts
 from rootwatch.domain.credentials import RootCredentialState
 from rootwatch.domain.errors import FeatureDisabledError
@@ -28,7 +27,7 @@ from rootwatch.domain.task_policies import TaskPolicy
 from rootwatch.services.scan import scan_accounts
 
 from rootwatch_cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNEXPECTED, UsageError
-from rootwatch_cli.commands.exempt import add_exemption
+from rootwatch_cli.commands.exempt import add_exemption, exemption_store
 from rootwatch_cli.common import account_ids_type, add_account_arg, add_aws_args, factory_from_args
 from rootwatch_cli.flags import (
     action_log_from_args,
@@ -362,7 +361,7 @@ def _offer_exemption(
     if not consent.confirm(question):
         print("note    not exempted: the password alerts at the next run")
         return
-    add_exemption(ExemptionStore(factory.client("dynamodb"), log.table_name), log, exemption, who)
+    add_exemption(exemption_store(factory, log), log, exemption, who)
     print(f"done    exempted: password of account {args.account} until {exemption.expires} (UTC, inclusive)")
 
 

@@ -19,7 +19,7 @@ from rootwatch.domain.alert import TEST_EVENT_TYPE, compose_test_alert
 from rootwatch.domain.timestamps import iso_utc
 
 from rootwatch_cli import EXIT_OK, UsageError
-from rootwatch_cli.common import add_aws_args, factory_from_args
+from rootwatch_cli.common import add_aws_args, caller_arn, factory_from_args
 from rootwatch_cli.flags import operator_command
 from rootwatch_cli.operations.action_log import StatusTableNotFoundError, discover_stack_setting
 from rootwatch_cli.output import note
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             topic_arn = discover_stack_setting(factory, "TOPIC_ARN", "alert topic")
         except StatusTableNotFoundError as exc:
             raise UsageError(f"--topic-arn: no alert topic found: {exc}; give --topic-arn ARN") from None
-    sent_by = factory.client("sts").get_caller_identity()["Arn"]
+    sent_by = caller_arn(factory)
     alert = compose_test_alert(sent_at=iso_utc(datetime.now(UTC)) or "", sent_by=sent_by, topic_arn=topic_arn)
     message_id = Notifier(factory.client("sns"), topic_arn).publish(alert)
     print(
