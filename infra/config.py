@@ -269,10 +269,11 @@ def _bool(key: str, raw: Any) -> bool:
     raise ConfigError(key, f"{raw!r} is not a boolean", "true, false")
 
 
-def _log_level(key: str, raw: Any) -> str:
+def _upper_choice(key: str, raw: Any, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (upper case), whatever the case and surrounding blanks it was written with."""
     candidate = raw.strip().upper() if isinstance(raw, str) else raw
-    if candidate not in LOG_LEVELS:
-        raise ConfigError(key, f"{raw!r} is not allowed", ", ".join(LOG_LEVELS))
+    if candidate not in choices:
+        raise ConfigError(key, f"{raw!r} is not allowed", ", ".join(choices))
     return str(candidate)
 
 
@@ -355,13 +356,6 @@ def _organization_id(context: Mapping[str, Any], realtime: bool) -> str | None:
     return raw.strip()
 
 
-def _call_as(key: str, raw: Any) -> str:
-    candidate = raw.strip().upper() if isinstance(raw, str) else raw
-    if candidate not in STACKSET_CALL_AS:
-        raise ConfigError(key, f"{raw!r} is not allowed", ", ".join(STACKSET_CALL_AS))
-    return str(candidate)
-
-
 def _get(context: Mapping[str, Any], key: str, default: Any = None) -> Any:
     return context.get(PREFIX + key, default)
 
@@ -409,7 +403,7 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
             "athenaBytesScannedCutoffMb", _get(context, "athenaBytesScannedCutoffMb", 1024), 10, 10_000_000
         ),
         exemptions=_exemptions("exemptions", _get(context, "exemptions")),
-        log_level=_log_level("logLevel", _get(context, "logLevel", "INFO")),
+        log_level=_upper_choice("logLevel", _get(context, "logLevel", "INFO"), LOG_LEVELS),
         metrics_enabled=_bool("metricsEnabled", _get(context, "metricsEnabled", True)),
         sdk_retry_mode=_choice("sdkRetryMode", _get(context, "sdkRetryMode", "adaptive"), SDK_RETRY_MODES),
         sdk_max_attempts=_int("sdkMaxAttempts", _get(context, "sdkMaxAttempts", 3), 1, MAX_SDK_ATTEMPTS),
@@ -424,8 +418,8 @@ def load_config(context: Mapping[str, Any]) -> RootwatchConfig:
         realtime_max_concurrency=_int(
             "realtimeMaxConcurrency", _get(context, "realtimeMaxConcurrency", 5), *REALTIME_CONCURRENCY_BOUNDS
         ),
-        realtime_stackset_call_as=_call_as(
-            "realtimeStackSetCallAs", _get(context, "realtimeStackSetCallAs", "DELEGATED_ADMIN")
+        realtime_stackset_call_as=_upper_choice(
+            "realtimeStackSetCallAs", _get(context, "realtimeStackSetCallAs", "DELEGATED_ADMIN"), STACKSET_CALL_AS
         ),
         thresholds={
             threshold.name: _int(
